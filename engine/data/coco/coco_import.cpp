@@ -1,0 +1,78 @@
+#include "data/coco/coco_import.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <numeric>
+#include <random>
+#include <stdexcept>
+
+#include "data/coco/coco_reader.h"
+#include "data/store/project_store.h"
+
+namespace fs = std::filesystem;
+
+namespace mls {
+
+std::vector<bool> chooseFraction(size_t count, double fraction, uint64_t seed) {
+  std::vector<bool> mask(count, false);
+  const auto take = static_cast<size_t>(std::llround(fraction * static_cast<double>(count)));
+  std::vector<size_t> order(count);
+  std::iota(order.begin(), order.end(), 0);
+  // Own Fisher-Yates over mt19937_64 so the split is identical on every standard library.
+  std::mt19937_64 rng(seed);
+  for (size_t i = count; i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+  for (size_t i = 0; i < take && i < count; ++i) mask[order[i]] = true;
+  return mask;
+}
+
+CocoImportReport importCoco(ProjectStore& store, const CocoImportOptions& opt) {
+  const auto start = std::chrono::steady_clock::now();
+  auto progress = [&](const std::string& phase) {
+    if (opt.progress) opt.progress(phase);
+  };
+  if (opt.val_fraction < 0.0 || opt.val_fraction >= 1.0)
+    throw std::invalid_argument("--val-fraction must be in [0, 1), got " + std::to_string(opt.val_fraction));
+  if (opt.val_fraction > 0.0 && opt.split != Split::Train)
+    throw std::invalid_argument("--val-fraction only applies to --split train");
+  if (!fs::is_directory(opt.images)) throw std::invalid_argument("image folder '" + opt.images + "' does not exist");
+
+  progress("reading " + opt.annotations);
+  const CocoCollection coco = readCocoFile(opt.annotations);
+
+  progress("checking " + std::to_string(coco.images.size()) + " image files");
+  CocoImportReport report;
+  std::vector<NewImage> images;
+  images.reserve(coco.images.size());
+  const auto val_mask = opt.val_fraction > 0.0 ? chooseFraction(coco.images.size(), opt.val_fraction, opt.seed)
+                                               : std::vector<bool>(coco.images.size(), false);
+  const fs::path folder(opt.images);
+  for (size_t i = 0; i < coco.images.size(); ++i) {
+    const auto& c = coco.images[i];
+    NewImage im;
+    im.id = c.id;
+    im.file_name = c.file_name;
+    im.width = c.width;
+    im.height = c.height;
+    im.split = val_mask[i] ? Split::Val : opt.split;
+    if (opt.check_files) {
+      std::error_code ec;
+      im.missing = !fs::is_regular_file(folder / c.file_name, ec);
+      if (im.missing) report.missing_files.push_back(c.file_name);
+    }
+    if (val_mask[i]) ++report.moved_to_val;
+    images.push_back(std::move(im));
+  }
+
+  progress("writing " + std::to_string(images.size()) + " images and " + std::to_string(coco.labels.size()) +
+           " labels");
+  const auto result = store.importCollection(opt.images, coco.categories, images, coco.labels);
+  report.images = result.images;
+  report.labels = result.labels;
+  report.new_categories = result.new_categories;
+  report.annotations = coco.annotations;
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace mls

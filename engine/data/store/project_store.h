@@ -1,0 +1,100 @@
+// The project file: every read and write of project data goes through this class (no SQL elsewhere).
+// One instance = one SQLite connection; open one per thread (SQLite WAL lets them work side by side).
+#pragma once
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "data/store/project_types.h"
+
+namespace mls {
+
+class Database;
+
+class ProjectStore {
+ public:
+  // Opens (creating if absent) and migrates to the current schema. Throws DatabaseError with a clear message.
+  explicit ProjectStore(const std::string& path);
+  ~ProjectStore();
+  ProjectStore(const ProjectStore&) = delete;
+  ProjectStore& operator=(const ProjectStore&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string projectDir() const;
+  int schemaVersion();
+
+  // Runs f inside one transaction: all of its changes land, or none do (an exception rolls back).
+  void transaction(const std::function<void()>& f);
+
+  // --- metadata
+  std::optional<std::string> meta(const std::string& key);
+  void setMeta(const std::string& key, const std::string& value);
+
+  // --- image folders (stored relative to the project file's folder when inside it, so projects can move)
+  int64_t folderId(const std::string& folder);
+  std::string folderPath(int64_t folder_id);
+  std::string imagePath(const ImageRecord& image);  // absolute path of the image file
+
+  // --- categories
+  std::vector<Category> categories();               // ordered by idx
+  std::optional<Category> category(int64_t id);
+
+  // --- images and ground truth
+  ProjectCounts counts();
+  int64_t countImages(const ImageFilter& filter = {});
+  std::vector<ImageRecord> images(const ImageFilter& filter = {}, int64_t offset = 0, int64_t limit = -1);
+  std::optional<ImageRecord> image(int64_t id);
+  std::vector<int64_t> labelsOf(int64_t image_id);                        // category ids
+  std::unordered_map<int64_t, std::vector<int64_t>> labelsBySplit(Split split);  // image id -> category ids
+
+  // Adds categories (matching existing ones by id; a name clash is an error), images and labels in one
+  // transaction. Duplicate image ids, unknown category ids in labels etc. throw and change nothing.
+  struct ImportResult { int64_t images = 0, labels = 0, new_categories = 0; };
+  ImportResult importCollection(const std::string& folder, const std::vector<Category>& categories,
+                                const std::vector<NewImage>& images,
+                                const std::vector<std::pair<int64_t, int64_t>>& labels);
+
+  // --- single positives (the one observed positive per training image)
+  std::optional<SinglePositive> singlePositive(int64_t image_id);
+  std::unordered_map<int64_t, SinglePositive> singlePositives(std::optional<Split> split = std::nullopt);
+  // Sets (or clears with nullopt) an image's single positive durably and records it in the history.
+  // Returns the previous state. Throws UnknownIdError for unknown image or category ids.
+  std::optional<SinglePositive> setSinglePositive(int64_t image_id, std::optional<int64_t> category_id,
+                                                  AnnotationSource source);
+  // Writes generated positives in one transaction; user / accepted annotations are kept unless overwrite_user.
+  // Returns how many were written.
+  int64_t storeGeneratedSinglePositives(const std::vector<std::pair<int64_t, int64_t>>& image_category,
+                                        bool overwrite_user);
+  std::vector<HistoryEntry> history(int64_t limit = 100);
+
+  // --- training runs
+  int64_t createRun(const std::string& name, const std::string& method, const std::string& config_json,
+                    const std::string& checkpoint_dir);
+  void finishRun(int64_t run_id, const std::string& status, const std::string& message,
+                 std::optional<double> best_val_map);
+  void updateRunBest(int64_t run_id, double best_val_map);
+  void addRunMetrics(int64_t run_id, const std::vector<RunMetric>& metrics);
+  std::vector<RunRecord> runs();
+  std::optional<RunRecord> run(int64_t run_id);
+  std::optional<RunRecord> runByName(const std::string& name);  // newest with that name
+  std::vector<RunMetric> runMetrics(int64_t run_id, const std::string& name = "");
+  void addCheckpoint(const CheckpointRecord& checkpoint);
+  std::vector<CheckpointRecord> checkpoints(int64_t run_id);
+
+  // --- stored predictions (per-class scores) for inspection and annotation suggestions
+  void storePredictions(int64_t run_id, const std::vector<std::pair<int64_t, std::vector<float>>>& scores);
+  std::optional<std::vector<float>> predictions(int64_t run_id, int64_t image_id);
+  std::unordered_map<int64_t, std::vector<float>> allPredictions(int64_t run_id);
+
+ private:
+  std::string path_;
+  std::unique_ptr<Database> db_;
+};
+
+int64_t nowMs();
+
+}  // namespace mls

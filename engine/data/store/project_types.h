@@ -1,0 +1,103 @@
+// Plain records the project store reads and writes. No SQLite here, so any layer may include it.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace mls {
+
+enum class Split { Train, Val, Test };
+const char* splitName(Split split);
+Split parseSplit(const std::string& name);  // throws std::invalid_argument
+
+enum class AnnotationSource { User, Generated, AcceptedSuggestion };
+const char* sourceName(AnnotationSource source);
+AnnotationSource parseSource(const std::string& name);
+
+// A user-triggerable reference to something that does not exist (unknown image/category/run id).
+class UnknownIdError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Category {
+  int64_t id = 0;             // COCO category id
+  std::string name;
+  std::string supercategory;
+  int idx = 0;                // dense 0..K-1, the model's output index
+};
+
+struct ImageRecord {
+  int64_t id = 0;             // COCO image id
+  std::string file_name;
+  int64_t folder_id = 0;
+  int width = 0, height = 0;
+  Split split = Split::Train;
+  bool missing = false;       // file was absent at import time
+};
+
+struct SinglePositive {
+  int64_t image_id = 0;
+  int64_t category_id = 0;
+  AnnotationSource source = AnnotationSource::User;
+  int64_t updated_at = 0;     // unix ms
+};
+
+struct HistoryEntry {
+  int64_t seq = 0;
+  int64_t image_id = 0;
+  std::optional<int64_t> old_category_id, new_category_id;
+  std::string old_source, new_source;
+  int64_t at = 0;
+};
+
+// Which images a browser/filter wants. Unset fields do not filter.
+struct ImageFilter {
+  std::optional<Split> split;
+  std::optional<bool> annotated;         // has a single positive
+  std::optional<int64_t> category_id;    // with category_in_ground_truth: in labels, else the single positive
+  bool category_in_ground_truth = true;
+  std::string name_contains;             // substring of file_name (case-insensitive for ASCII)
+};
+
+struct ProjectCounts {
+  int64_t train = 0, val = 0, test = 0;
+  int64_t categories = 0;
+  int64_t labels = 0;                    // distinct image-category pairs
+  int64_t single_positives = 0;
+  int64_t missing_files = 0;
+};
+
+struct NewImage {
+  int64_t id = 0;
+  std::string file_name;
+  int width = 0, height = 0;
+  Split split = Split::Train;
+  bool missing = false;
+};
+
+struct RunRecord {
+  int64_t id = 0;
+  std::string name, method, config, status, message, checkpoint_dir;
+  int64_t started_at = 0;
+  std::optional<int64_t> finished_at;
+  std::optional<double> best_val_map;
+};
+
+struct RunMetric {
+  int epoch = 0;
+  int64_t step = 0;
+  std::string name;
+  double value = 0;
+};
+
+struct CheckpointRecord {
+  int64_t run_id = 0;
+  int epoch = 0;
+  std::string path;
+  std::optional<double> val_map;
+};
+
+}  // namespace mls

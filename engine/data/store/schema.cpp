@@ -1,0 +1,106 @@
+#include "data/store/schema.h"
+
+#include <string>
+#include <vector>
+
+#include "data/store/sqlite_db.h"
+
+namespace mls {
+
+namespace {
+
+// v1: DESIGN §2. Ids are COCO's (64-bit); categories carry a dense index 0..K-1 used by the models.
+const char* const kV1 = R"SQL(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE image_folders(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE);
+CREATE TABLE categories(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  supercategory TEXT NOT NULL DEFAULT '',
+  idx INTEGER NOT NULL UNIQUE);
+CREATE TABLE images(
+  id INTEGER PRIMARY KEY,
+  file_name TEXT NOT NULL,
+  folder_id INTEGER NOT NULL REFERENCES image_folders(id),
+  width INTEGER NOT NULL DEFAULT 0,
+  height INTEGER NOT NULL DEFAULT 0,
+  split TEXT NOT NULL CHECK(split IN ('train','val','test')),
+  missing INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX images_split ON images(split, id);
+CREATE TABLE labels(
+  image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+  category_id INTEGER NOT NULL REFERENCES categories(id) ON DELETE CASCADE,
+  PRIMARY KEY(image_id, category_id)) WITHOUT ROWID;
+CREATE INDEX labels_category ON labels(category_id);
+CREATE TABLE single_positives(
+  image_id INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+  category_id INTEGER NOT NULL REFERENCES categories(id),
+  source TEXT NOT NULL CHECK(source IN ('user','generated','accepted-suggestion')),
+  updated_at INTEGER NOT NULL);
+CREATE INDEX single_positives_category ON single_positives(category_id);
+CREATE TABLE annotation_history(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  image_id INTEGER NOT NULL,
+  old_category_id INTEGER, old_source TEXT,
+  new_category_id INTEGER, new_source TEXT,
+  at INTEGER NOT NULL);
+CREATE TABLE runs(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  method TEXT NOT NULL,
+  config TEXT NOT NULL,
+  status TEXT NOT NULL CHECK(status IN ('running','finished','failed','cancelled')),
+  message TEXT NOT NULL DEFAULT '',
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  best_val_map REAL,
+  checkpoint_dir TEXT NOT NULL DEFAULT '');
+CREATE TABLE run_metrics(
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  epoch INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  value REAL NOT NULL);
+CREATE INDEX run_metrics_run ON run_metrics(run_id, name, step);
+CREATE TABLE checkpoints(
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  epoch INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  val_map REAL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY(run_id, epoch));
+CREATE TABLE predictions(
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+  scores BLOB NOT NULL,
+  PRIMARY KEY(run_id, image_id)) WITHOUT ROWID;
+)SQL";
+
+const std::vector<const char*>& migrations() {
+  static const std::vector<const char*> list = {kV1};
+  return list;
+}
+
+}  // namespace
+
+int readSchemaVersion(Database& db) {
+  auto st = db.prepare("PRAGMA user_version");
+  st.step();
+  return static_cast<int>(st.int64(0));
+}
+
+void migrateSchema(Database& db) {
+  const int current = readSchemaVersion(db);
+  if (current > kSchemaVersion)
+    throw DatabaseError("project file has schema version " + std::to_string(current) +
+                        ", newer than this Multi-Label Studio (" + std::to_string(kSchemaVersion) + ")");
+  for (int v = current; v < kSchemaVersion; ++v) {
+    Transaction tx(db);
+    db.exec(migrations()[static_cast<size_t>(v)]);
+    db.exec("PRAGMA user_version = " + std::to_string(v + 1));
+    db.exec("INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', '" + std::to_string(v + 1) + "')");
+    tx.commit();
+  }
+}
+
+}  // namespace mls

@@ -1,0 +1,14 @@
+// Project file schema and its migrations. Version N is reached by applying migration[N-1] to version N-1,
+// each inside one transaction, so a crash mid-upgrade leaves the file at the previous version.
+#pragma once
+
+namespace mls {
+class Database;
+
+constexpr int kSchemaVersion = 1;
+
+// Brings a freshly opened file (empty or older) up to kSchemaVersion. Throws for files newer than this build.
+void migrateSchema(Database& db);
+int readSchemaVersion(Database& db);
+
+}  // namespace mls
