@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <unordered_set>
@@ -113,6 +114,7 @@ ProjectStore::ProjectStore(const std::string& path) : path_(path) {
     db_->exec("PRAGMA journal_mode = WAL");
     db_->exec("PRAGMA synchronous = NORMAL");  // durable across app crashes in WAL mode
     db_->exec("PRAGMA foreign_keys = ON");
+    db_->exec("PRAGMA cache_size = -131072");  // up to 128 MiB of page cache: big imports stay in memory
     migrateSchema(*db_);
   } catch (const DatabaseError& e) {
     throw DatabaseError("cannot open project '" + path + "': " + e.what());
@@ -280,29 +282,63 @@ ProjectStore::ImportResult ProjectStore::importCollection(
     ++result.new_categories;
   }
 
-  auto insert_image = db_->prepare(
-      "INSERT INTO images(id, file_name, folder_id, width, height, split, missing) VALUES(?, ?, ?, ?, ?, ?, ?)");
-  for (const auto& im : images) {
-    insert_image.bind(1, im.id).bind(2, im.file_name).bind(3, folder_id).bind(4, im.width).bind(5, im.height);
-    insert_image.bind(6, std::string(splitName(im.split))).bind(7, im.missing ? 1 : 0);
-    try {
-      insert_image.run();
-    } catch (const DatabaseError&) {
-      insert_image.reset();
-      throw DatabaseError("image id " + std::to_string(im.id) + " ('" + im.file_name + "') is already in the project");
+  // Multi-row INSERTs: one statement execution per kRows rows cuts the per-row VM overhead of a COCO-size
+  // import (~80k images, ~240k labels) roughly in half.
+  constexpr size_t kRows = 100;
+  auto values = [](size_t rows, const char* tuple) {
+    std::string sql;
+    for (size_t r = 0; r < rows; ++r) sql += (r ? "," : "") + std::string(tuple);
+    return sql;
+  };
+  const std::string image_sql = "INSERT INTO images(id, file_name, folder_id, width, height, split, missing) VALUES ";
+  const char* image_tuple = "(?,?,?,?,?,?,?)";
+  auto image_batch = db_->prepare(image_sql + values(kRows, image_tuple));
+  for (size_t start = 0; start < images.size(); start += kRows) {
+    const size_t n = std::min(kRows, images.size() - start);
+    Statement tail_stmt = n == kRows ? Statement(db_->handle(), "SELECT 1") : db_->prepare(image_sql + values(n, image_tuple));
+    Statement& st = n == kRows ? image_batch : tail_stmt;
+    for (size_t r = 0; r < n; ++r) {
+      const auto& im = images[start + r];
+      const int b = static_cast<int>(r * 7);
+      st.bind(b + 1, im.id).bind(b + 2, im.file_name).bind(b + 3, folder_id).bind(b + 4, im.width);
+      st.bind(b + 5, im.height).bind(b + 6, std::string(splitName(im.split))).bind(b + 7, im.missing ? 1 : 0);
     }
-    ++result.images;
+    try {
+      st.run();
+    } catch (const DatabaseError&) {
+      st.reset();
+      // Name the offending image: the first of this chunk that already exists (or repeats within the chunk).
+      std::unordered_set<int64_t> seen;
+      for (size_t r = 0; r < n; ++r) {
+        const auto& im = images[start + r];
+        if (!seen.insert(im.id).second || image(im.id))
+          throw DatabaseError("image id " + std::to_string(im.id) + " ('" + im.file_name + "') is already in the project");
+      }
+      throw;
+    }
+    result.images += static_cast<int64_t>(n);
   }
 
-  auto insert_label = db_->prepare("INSERT OR IGNORE INTO labels(image_id, category_id) VALUES(?, ?)");
-  for (const auto& [image_id, category_id] : labels) {
-    insert_label.bind(1, image_id).bind(2, category_id);
+  const std::string label_sql = "INSERT OR IGNORE INTO labels(image_id, category_id) VALUES ";
+  auto label_batch = db_->prepare(label_sql + values(kRows, "(?,?)"));
+  for (size_t start = 0; start < labels.size(); start += kRows) {
+    const size_t n = std::min(kRows, labels.size() - start);
+    Statement tail_stmt = n == kRows ? Statement(db_->handle(), "SELECT 1") : db_->prepare(label_sql + values(n, "(?,?)"));
+    Statement& st = n == kRows ? label_batch : tail_stmt;
+    for (size_t r = 0; r < n; ++r) {
+      st.bind(static_cast<int>(2 * r + 1), labels[start + r].first).bind(static_cast<int>(2 * r + 2), labels[start + r].second);
+    }
     try {
-      insert_label.run();
+      st.run();
     } catch (const DatabaseError&) {
-      insert_label.reset();
-      throw DatabaseError("label (image " + std::to_string(image_id) + ", category " + std::to_string(category_id) +
-                          ") refers to an unknown image or category");
+      st.reset();
+      for (size_t r = 0; r < n; ++r) {
+        const auto [image_id, category_id] = labels[start + r];
+        if (!image(image_id) || !category(category_id))
+          throw DatabaseError("label (image " + std::to_string(image_id) + ", category " + std::to_string(category_id) +
+                              ") refers to an unknown image or category");
+      }
+      throw;
     }
     result.labels += db_->changes();
   }

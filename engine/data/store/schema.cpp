@@ -31,7 +31,6 @@ CREATE TABLE labels(
   image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
   category_id INTEGER NOT NULL REFERENCES categories(id) ON DELETE CASCADE,
   PRIMARY KEY(image_id, category_id)) WITHOUT ROWID;
-CREATE INDEX labels_category ON labels(category_id);
 CREATE TABLE single_positives(
   image_id INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
   category_id INTEGER NOT NULL REFERENCES categories(id),
