@@ -1,0 +1,79 @@
+#include "ml/models/query2label.h"
+
+#include <torch/torch.h>
+
+#include <stdexcept>
+
+#include "ml/models/backbone.h"
+
+namespace mls {
+
+Q2LConfig Q2LConfig::paperR101_448(int64_t num_classes) {
+  Q2LConfig c;  // the struct defaults are the official main_mlc.py COCO settings
+  c.num_classes = num_classes;
+  return c;
+}
+
+Q2LConfig Q2LConfig::smallCpu(int64_t num_classes) {
+  Q2LConfig c;
+  c.num_classes = num_classes;
+  c.hidden_dim = 128;
+  c.num_heads = 4;
+  c.encoder_layers = 1;
+  c.decoder_layers = 2;
+  c.dim_feedforward = 256;
+  c.dropout = 0.1;
+  return c;
+}
+
+Query2Label::Query2Label(std::shared_ptr<Backbone> backbone, const Q2LConfig& config) : config_(config) {
+  if (!backbone) throw std::invalid_argument("Query2Label needs a backbone");
+  if (config.num_classes <= 0) throw std::invalid_argument("Query2Label needs at least one class");
+  if (config.hidden_dim <= 0 || config.hidden_dim % 4 != 0)  // d/2 sine features per axis, in sin/cos pairs
+    throw std::invalid_argument("Query2Label hidden size must be a positive multiple of 4, got " +
+                                std::to_string(config.hidden_dim));
+  backbone_ = register_module("backbone", std::move(backbone));
+  const int64_t channels = backbone_->outChannels();
+  if (channels != config.hidden_dim || config.force_input_proj)
+    input_proj_ = register_module(
+        "input_proj", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, config.hidden_dim, 1)));
+
+  Q2LTransformerOptions t;
+  t.d_model = config.hidden_dim;
+  t.num_heads = config.num_heads;
+  t.num_encoder_layers = config.encoder_layers;
+  t.num_decoder_layers = config.decoder_layers;
+  t.dim_feedforward = config.dim_feedforward;
+  t.dropout = config.dropout;
+  t.query_self_attention = config.query_self_attention;
+  transformer_ = register_module("transformer", Q2LTransformer(t));
+  query_embed_ = register_module("query_embed", torch::nn::Embedding(config.num_classes, config.hidden_dim));
+  fc_ = register_module("fc", GroupWiseLinear(config.num_classes, config.hidden_dim));
+}
+
+ModelOutput Query2Label::forward(const torch::Tensor& images, bool want_attention) {
+  auto features = backbone_->forward(images);
+  if (input_proj_) features = input_proj_->forward(features);
+  const int64_t b = features.size(0), d = features.size(1), h = features.size(2), w = features.size(3);
+
+  const auto tokens = features.flatten(2).transpose(1, 2);  // (B,HW,d)
+  const auto pos = sinePositionEncoding2d(h, w, d, config_.position, features.options())
+                       .flatten(2)
+                       .transpose(1, 2);  // (1,HW,d)
+  auto out = transformer_->forward(tokens, pos, query_embed_->weight, want_attention);
+
+  ModelOutput result;
+  result.logits = fc_->forward(out.first);
+  if (want_attention) result.attention = out.second.reshape({b, config_.num_heads, config_.num_classes, h, w});
+  return result;
+}
+
+torch::Tensor Query2Label::pooledFeatures(const torch::Tensor& images) {
+  return backbone_->forward(images).mean({2, 3});
+}
+
+torch::Tensor Query2Label::headFromPooled(const torch::Tensor&) {
+  throw std::logic_error("Query2Label's head attends over the feature map; it cannot run on pooled features");
+}
+
+}  // namespace mls

@@ -1,0 +1,131 @@
+#include "ml/models/resnet.h"
+
+#include <torch/torch.h>
+
+#include <stdexcept>
+
+#include "ml/models/frozen_batch_norm.h"
+
+namespace mls {
+namespace {
+
+torch::nn::AnyModule makeNorm(int64_t channels, bool frozen) {
+  if (frozen) return torch::nn::AnyModule(FrozenBatchNorm2d(channels));
+  return torch::nn::AnyModule(torch::nn::BatchNorm2d(channels));
+}
+
+torch::nn::Conv2d convNoBias(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding).bias(false));
+}
+
+}  // namespace
+
+int resnetDepthFromName(const std::string& name) {
+  if (name == "resnet18") return 18;
+  if (name == "resnet34") return 34;
+  if (name == "resnet50") return 50;
+  if (name == "resnet101") return 101;
+  throw std::invalid_argument("unknown backbone '" + name +
+                              "' (expected tiny, resnet18, resnet34, resnet50, resnet101 or torchscript:PATH)");
+}
+
+ResNetBlock::ResNetBlock(bool bottleneck, int64_t in_channels, int64_t planes, int64_t stride, bool frozen_bn)
+    : bottleneck_(bottleneck) {
+  const int64_t out_channels = planes * expansion(bottleneck);
+  if (bottleneck) {
+    conv1_ = register_module("conv1", convNoBias(in_channels, planes, 1, 1, 0));
+    bn1_ = makeNorm(planes, frozen_bn);
+    register_module("bn1", bn1_.ptr());
+    conv2_ = register_module("conv2", convNoBias(planes, planes, 3, stride, 1));
+    bn2_ = makeNorm(planes, frozen_bn);
+    register_module("bn2", bn2_.ptr());
+    conv3_ = register_module("conv3", convNoBias(planes, out_channels, 1, 1, 0));
+    bn3_ = makeNorm(out_channels, frozen_bn);
+    register_module("bn3", bn3_.ptr());
+  } else {
+    conv1_ = register_module("conv1", convNoBias(in_channels, planes, 3, stride, 1));
+    bn1_ = makeNorm(planes, frozen_bn);
+    register_module("bn1", bn1_.ptr());
+    conv2_ = register_module("conv2", convNoBias(planes, planes, 3, 1, 1));
+    bn2_ = makeNorm(planes, frozen_bn);
+    register_module("bn2", bn2_.ptr());
+  }
+  if (stride != 1 || in_channels != out_channels) {
+    downsample_ = torch::nn::Sequential();
+    downsample_->push_back(convNoBias(in_channels, out_channels, 1, stride, 0));
+    downsample_->push_back(makeNorm(out_channels, frozen_bn));
+    register_module("downsample", downsample_);
+  }
+}
+
+torch::Tensor ResNetBlock::forward(const torch::Tensor& x) {
+  auto out = torch::relu(bn1_.forward(conv1_->forward(x)));
+  if (bottleneck_) {
+    out = torch::relu(bn2_.forward(conv2_->forward(out)));
+    out = bn3_.forward(conv3_->forward(out));
+  } else {
+    out = bn2_.forward(conv2_->forward(out));
+  }
+  const auto identity = downsample_ ? downsample_->forward(x) : x;
+  return torch::relu(out + identity);
+}
+
+ResNet::ResNet(const ResNetOptions& options) : options_(options) {
+  int blocks[4];
+  switch (options.depth) {
+    case 18: blocks[0] = 2, blocks[1] = 2, blocks[2] = 2, blocks[3] = 2; break;
+    case 34: blocks[0] = 3, blocks[1] = 4, blocks[2] = 6, blocks[3] = 3; break;
+    case 50: blocks[0] = 3, blocks[1] = 4, blocks[2] = 6, blocks[3] = 3; break;
+    case 101: blocks[0] = 3, blocks[1] = 4, blocks[2] = 23, blocks[3] = 3; break;
+    default: throw std::invalid_argument("unsupported ResNet depth " + std::to_string(options.depth));
+  }
+  bottleneck_ = options.depth >= 50;
+
+  conv1_ = register_module("conv1", convNoBias(3, 64, 7, 2, 3));
+  bn1_ = makeNorm(64, options.frozen_bn);
+  register_module("bn1", bn1_.ptr());
+  layer1_ = register_module("layer1", makeLayer(64, blocks[0], 1));
+  layer2_ = register_module("layer2", makeLayer(128, blocks[1], 2));
+  layer3_ = register_module("layer3", makeLayer(256, blocks[2], 2));
+  layer4_ = register_module("layer4", makeLayer(512, blocks[3], 2));
+  out_channels_ = in_channels_;
+  if (options.with_fc) fc_ = register_module("fc", torch::nn::Linear(out_channels_, options.fc_classes));
+
+  // torchvision's initialisation: He-normal (fan_out) convolutions; norms start at identity.
+  for (auto& item : named_parameters(/*recurse=*/true)) {
+    if (item.value().dim() == 4) torch::nn::init::kaiming_normal_(item.value(), 0.0, torch::kFanOut, torch::kReLU);
+  }
+
+  if (options.freeze_stem) {
+    // Q2L's BackboneBase trains only parameters whose names contain layer2/3/4.
+    for (auto* module : {static_cast<torch::nn::Module*>(conv1_.get()), bn1_.ptr().get(),
+                         static_cast<torch::nn::Module*>(layer1_.get())})
+      for (auto& p : module->parameters(/*recurse=*/true)) p.set_requires_grad(false);
+  }
+}
+
+torch::nn::Sequential ResNet::makeLayer(int64_t planes, int blocks, int64_t stride) {
+  torch::nn::Sequential layer;
+  for (int i = 0; i < blocks; ++i) {
+    layer->push_back(std::make_shared<ResNetBlock>(bottleneck_, in_channels_, planes, i == 0 ? stride : 1,
+                                                   options_.frozen_bn));
+    in_channels_ = planes * ResNetBlock::expansion(bottleneck_);
+  }
+  return layer;
+}
+
+torch::Tensor ResNet::forward(const torch::Tensor& images) {
+  auto x = torch::relu(bn1_.forward(conv1_->forward(images)));
+  x = torch::max_pool2d(x, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
+  x = layer1_->forward(x);
+  x = layer2_->forward(x);
+  x = layer3_->forward(x);
+  return layer4_->forward(x);
+}
+
+torch::Tensor ResNet::classify(const torch::Tensor& images) {
+  if (!fc_) throw std::logic_error("ResNet::classify needs ResNetOptions::with_fc");
+  return fc_->forward(forward(images).mean({2, 3}));
+}
+
+}  // namespace mls
