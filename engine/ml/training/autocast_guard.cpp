@@ -1,0 +1,41 @@
+#include "ml/training/autocast_guard.h"
+
+#include <ATen/autocast_mode.h>
+#include <torch/version.h>
+
+namespace mls {
+
+namespace {
+
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+bool cudaAutocastEnabled() { return at::autocast::is_autocast_enabled(at::kCUDA); }
+void setCudaAutocastEnabled(bool on) { at::autocast::set_autocast_enabled(at::kCUDA, on); }
+c10::ScalarType cudaAutocastDtype() { return at::autocast::get_autocast_dtype(at::kCUDA); }
+void setCudaAutocastDtype(c10::ScalarType t) { at::autocast::set_autocast_dtype(at::kCUDA, t); }
+#else
+bool cudaAutocastEnabled() { return at::autocast::is_enabled(); }
+void setCudaAutocastEnabled(bool on) { at::autocast::set_enabled(on); }
+c10::ScalarType cudaAutocastDtype() { return at::autocast::get_autocast_gpu_dtype(); }
+void setCudaAutocastDtype(c10::ScalarType t) { at::autocast::set_autocast_gpu_dtype(t); }
+#endif
+
+}  // namespace
+
+AutocastGuard::AutocastGuard(bool enabled, c10::ScalarType dtype) : active_(enabled) {
+  if (!active_) return;
+  previous_enabled_ = cudaAutocastEnabled();
+  previous_dtype_ = cudaAutocastDtype();
+  setCudaAutocastDtype(dtype);
+  setCudaAutocastEnabled(true);
+  at::autocast::increment_nesting();
+}
+
+AutocastGuard::~AutocastGuard() {
+  if (!active_) return;
+  // Like torch.autocast.__exit__: the cast cache lives only as long as the outermost autocast region.
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  setCudaAutocastEnabled(previous_enabled_);
+  setCudaAutocastDtype(previous_dtype_);
+}
+
+}  // namespace mls

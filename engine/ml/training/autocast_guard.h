@@ -1,0 +1,23 @@
+// RAII switch for CUDA autocast (mixed precision) in the forward pass. LibTorch changed this API in 2.4
+// (set_enabled / set_autocast_gpu_dtype became set_autocast_enabled / set_autocast_dtype per device);
+// the version guard lives in the .cpp so callers compile against Debian's 1.13 and current 2.x alike.
+#pragma once
+#include <c10/core/ScalarType.h>
+
+namespace mls {
+
+class AutocastGuard {
+ public:
+  // enabled = false makes the guard a no-op. dtype: at::kHalf or at::kBFloat16.
+  AutocastGuard(bool enabled, c10::ScalarType dtype);
+  ~AutocastGuard();
+  AutocastGuard(const AutocastGuard&) = delete;
+  AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+ private:
+  bool active_;
+  bool previous_enabled_ = false;
+  c10::ScalarType previous_dtype_ = c10::ScalarType::Half;
+};
+
+}  // namespace mls

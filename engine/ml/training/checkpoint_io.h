@@ -1,0 +1,50 @@
+// Checkpoint files: their names, the keys inside, atomic writing, and loading a model's weights.
+// A checkpoint is a torch::serialize archive (readable with torch::serialize::InputArchive).
+//   epoch_NNN.pt  full training state after epoch NNN (resume): "model" (raw weights), "ema_model",
+//                 "optimizer", "estimator", counters, RNG state, loss-scaler state, "use_ema".
+//   best.pt       weights only: "model" = the better of raw/EMA weights at the best epoch.
+#pragma once
+#include <string>
+
+namespace torch { namespace serialize { class OutputArchive; } }
+
+namespace mls {
+
+class MultiLabelModel;
+
+namespace ckpt {
+constexpr const char* kFormat = "mls_format";
+constexpr const char* kTrainingFormat = "mls-training-checkpoint-1";
+constexpr const char* kWeightsFormat = "mls-weights-1";
+constexpr const char* kModel = "model";
+constexpr const char* kEmaModel = "ema_model";
+constexpr const char* kUseEma = "use_ema";  // EMA weights were the better ones at this epoch
+constexpr const char* kOptimizer = "optimizer";
+constexpr const char* kEstimator = "estimator";
+constexpr const char* kEpoch = "epoch";
+constexpr const char* kGlobalStep = "global_step";
+constexpr const char* kOptimizerStep = "optimizer_step";  // the scheduler's position
+constexpr const char* kBestMap = "best_map";
+constexpr const char* kBestEpoch = "best_epoch";
+constexpr const char* kPatience = "epochs_without_improvement";
+constexpr const char* kValMap = "val_map";
+constexpr const char* kSeed = "seed";
+constexpr const char* kRngState = "rng_state";
+constexpr const char* kScalerScale = "loss_scale";
+constexpr const char* kScalerTracker = "loss_scale_growth_tracker";
+}  // namespace ckpt
+
+// "epoch_007.pt" inside dir.
+std::string epochCheckpointPath(const std::string& dir, int epoch);
+std::string bestCheckpointPath(const std::string& dir);
+
+// Writes to "<path>.tmp" and renames it over `path`, so a crash never leaves a half-written checkpoint.
+// Creates missing parent directories. Throws std::runtime_error on failure.
+void saveArchiveAtomically(torch::serialize::OutputArchive& archive, const std::string& path);
+
+// Loads a checkpoint's model weights (EMA if they were the better ones, else raw) into a freshly built
+// model of the same architecture; accepts epoch checkpoints and best.pt. Throws TrainingError when the
+// file cannot be read or does not match the model.
+void loadCheckpointWeights(MultiLabelModel& model, const std::string& checkpoint_path);
+
+}  // namespace mls

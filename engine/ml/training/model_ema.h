@@ -1,0 +1,35 @@
+// Exponential moving average of a model's weights, as Query2Label's ModelEma (from timm) keeps it:
+// after every optimizer step, ema = decay * ema + (1 - decay) * w for every entry of the state dict
+// (parameters and floating-point buffers such as BatchNorm running statistics); integer buffers
+// (num_batches_tracked) are copied. The shadow starts as a copy of the model.
+#pragma once
+#include <ATen/core/Tensor.h>
+#include <torch/nn/module.h>
+
+#include <vector>
+
+namespace mls {
+
+class ModelEma {
+ public:
+  // Throws std::invalid_argument unless 0 <= decay < 1.
+  ModelEma(const torch::nn::Module& model, double decay);
+
+  void update(const torch::nn::Module& model);
+  // Writes the averaged weights into `model` (same architecture), in place.
+  void copyTo(torch::nn::Module& model) const;
+  // Replaces the average by the model's current weights (used when restoring a checkpoint).
+  void resetFrom(const torch::nn::Module& model);
+  // Replaces the average by stored values (stateTensors() order, e.g. from readStateFromArchive).
+  void load(const std::vector<torch::Tensor>& state);
+
+  double decay() const { return decay_; }
+  const std::vector<torch::Tensor>& state() const { return shadow_; }
+
+ private:
+  double decay_;
+  std::vector<torch::Tensor> shadow_;        // same order as stateTensors(model)
+  std::vector<size_t> averaged_, copied_;    // indices of floating-point / other entries
+};
+
+}  // namespace mls

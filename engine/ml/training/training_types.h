@@ -1,0 +1,108 @@
+// Options, progress records, observer interface and errors of the training loop. Plain C++ so the ui
+// and the cli can include it without pulling in LibTorch's heavy headers.
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "ml/losses.h"
+#include "ml/metrics.h"
+
+namespace mls {
+
+struct TrainerOptions {
+  std::string optimizer = "adamw";    // "adamw" | "adam"
+  double lr = 1e-4, weight_decay = 1e-2;  // Q2L COCO recipe: AdamW lr 1e-4, wd 1e-2
+  // "onecycle": torch.optim.lr_scheduler.OneCycleLR as Q2L uses it (peak lr, cosine anneal,
+  // div_factor 25, final_div_factor 1e4, beta1 cycled 0.95 -> 0.85 -> 0.95); "constant".
+  std::string schedule = "onecycle";
+  double pct_start = 0.2;             // Q2L: 20 % warm-up
+  bool cycle_momentum = true;         // OneCycleLR's default; Q2L keeps it
+  int epochs = 10;
+  int grad_accum = 1;                 // optimizer step every N batches (loss scaled 1/N)
+  double ema_decay = 0.0;             // 0 = off; Q2L uses 0.9997 (ModelEma)
+  bool amp = false;                   // mixed precision on CUDA only (ignored with a message on CPU)
+  std::string amp_dtype = "fp16";     // "fp16" (with dynamic loss scaling) | "bf16"
+  int early_stop_patience = 0;        // 0 = off; Q2L: 8 epochs without val mAP improvement
+  std::string device = "auto";
+  uint64_t seed = 1200;
+  LossConfig loss;
+  std::string checkpoint_dir;         // empty = no checkpoints; else epoch_NNN.pt per epoch + best.pt
+  // Epoch checkpoints kept on disk (the newest ones; 0 = all). A Q2L-R101 checkpoint with Adam state and
+  // EMA is ~1.5 GB, so keeping all 80 would fill a disk; best.pt is never pruned.
+  int keep_last_checkpoints = 3;
+  double max_grad_norm = 0.0;         // 0 = off
+};
+
+// One record per training batch. epoch and step are 1-based; global_step counts batches over the run.
+struct StepInfo {
+  int epoch = 0;
+  int64_t step = 0;
+  int64_t global_step = 0;
+  int64_t steps_per_epoch = 0;
+  double loss = 0;  // this batch's loss (before the 1/grad_accum scaling)
+  double lr = 0;    // base learning rate used for this batch's update
+};
+
+struct EpochInfo {
+  int epoch = 0;
+  double train_loss = 0;  // mean batch loss of the epoch
+  double val_map_raw = std::numeric_limits<double>::quiet_NaN();  // NaN without validation
+  double val_map_ema = std::numeric_limits<double>::quiet_NaN();  // NaN without EMA or validation
+  double val_map = std::numeric_limits<double>::quiet_NaN();      // the better of the two
+  MultiLabelMetrics metrics;  // of the better weights
+  double seconds = 0;
+  bool improved = false;
+};
+
+struct ProgressInfo {
+  int epoch = 0;
+  int epochs = 0;
+  int64_t step = 0;
+  int64_t steps_per_epoch = 0;
+  double fraction = 0;     // 0-1 over the whole run
+  double eta_seconds = 0;  // from the mean wall time per step so far (validation included)
+};
+
+enum class MessageLevel { Info, Warning, Error };
+
+// Called on the training thread; implementations that touch a GUI must queue the data across.
+class TrainObserver {
+ public:
+  virtual ~TrainObserver() = default;
+  virtual void onStep(const StepInfo&) {}
+  virtual void onEpoch(const EpochInfo&) {}
+  virtual void onProgress(const ProgressInfo&) {}
+  virtual void onMessage(MessageLevel, const std::string&) {}
+  virtual void onCheckpoint(int /*epoch*/, const std::string& /*path*/, double /*val_map*/) {}
+};
+
+// One optimizer parameter group as the trainer built it (for logs, the ui, and tests).
+struct ParamGroupInfo {
+  std::string name;           // "backbone", "head" or "label_estimator"
+  int64_t tensors = 0;
+  double lr_multiplier = 1;   // of the base learning rate (ROLE's estimator: kRoleEstimatorLrMultiplier)
+  double lr = 0;              // the value set for the latest optimizer step
+  double weight_decay = 0;
+};
+
+struct TrainResult {
+  int epochs_run = 0;  // epochs completed by this call
+  double best_val_map = std::numeric_limits<double>::quiet_NaN();
+  double final_val_map = std::numeric_limits<double>::quiet_NaN();
+  int best_epoch = -1;
+  bool cancelled = false;
+  bool early_stopped = false;
+  std::string best_checkpoint;  // best.pt when checkpointing, else empty
+  double seconds = 0;
+};
+
+// Thrown for NaN/Inf losses, CUDA out-of-memory, unusable checkpoints and bad configurations; the message
+// is meant for the user.
+class TrainingError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace mls
