@@ -1,8 +1,265 @@
-// Training subcommands (train, eval, predict): filled in by the training engine.
+// Training subcommands: train, eval, predict.
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
+
 #include "commands.h"
+#include "csv_matrix.h"
+#include "data/render/attention_overlay.h"
+#include "data/store/project_store.h"
+#include "data/training/run_model.h"
+#include "data/training/training_session.h"
+#include "ml/metrics.h"
 
 namespace mls::cli {
 
-void registerTrainCommands(CLI::App&) {}
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void onInterrupt(int) { g_interrupted = true; }
+
+std::string formatEta(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  const int s = static_cast<int>(seconds);
+  std::ostringstream o;
+  if (s >= 3600) o << s / 3600 << "h";
+  o << std::setw(s >= 3600 ? 2 : 1) << std::setfill('0') << (s % 3600) / 60 << "m" << std::setw(2) << s % 60 << "s";
+  return o.str();
+}
+
+double jsonNumber(double v) { return std::isfinite(v) ? std::round(v * 1e4) / 1e4 : -1.0; }
+
+// Prints progress lines on stderr: throttled step lines, one line per epoch.
+class ProgressPrinter : public TrainObserver {
+ public:
+  void onStep(const StepInfo& s) override { last_loss_ = s.loss; }
+  void onProgress(const ProgressInfo& p) override {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_print_ < std::chrono::milliseconds(500) && p.step != p.steps_per_epoch) return;
+    last_print_ = now;
+    std::ostringstream o;
+    o << "epoch " << p.epoch << "/" << p.epochs << "  step " << p.step << "/" << p.steps_per_epoch << "  loss "
+      << std::setprecision(4) << last_loss_ << "  " << std::fixed << std::setprecision(1) << 100.0 * p.fraction
+      << "%  ETA " << formatEta(p.eta_seconds);
+    progressLine(o.str());
+  }
+  void onEpoch(const EpochInfo& e) override {
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(2) << "epoch " << e.epoch << ": train loss " << e.train_loss;
+    if (std::isfinite(e.val_map)) o << ", val mAP " << e.val_map;
+    if (std::isfinite(e.val_map_ema)) o << " (raw " << e.val_map_raw << ", EMA " << e.val_map_ema << ")";
+    o << ", " << e.seconds << " s" << (e.improved ? "  *" : "");
+    progressLine(o.str(), true);
+  }
+  void onMessage(MessageLevel level, const std::string& text) override {
+    progressLine(std::string(level == MessageLevel::Error ? "error: " : level == MessageLevel::Warning ? "warning: " : "") + text,
+                 true);
+  }
+
+ private:
+  double last_loss_ = 0;
+  std::chrono::steady_clock::time_point last_print_{};
+};
+
+void addTrain(CLI::App& app) {
+  auto* cmd = app.add_subcommand("train", "Train a Query2Label, single-positive (MLSPL) or hybrid model on a project");
+  auto r = std::make_shared<TrainRequest>();
+  cmd->add_option("--project", r->project, "Project file")->required();
+  cmd->add_option("--method", r->method, "q2l | mlspl | hybrid")->check(CLI::IsMember({"q2l", "mlspl", "hybrid"}))->capture_default_str();
+  cmd->add_option("--loss", r->loss, "Loss")->check(CLI::IsMember({"asl", "bce", "an", "an-ls", "wan", "epr", "role", "focal"}))->capture_default_str();
+  cmd->add_option("--labels", r->labels, "full | single")->check(CLI::IsMember({"full", "single"}))->capture_default_str();
+  cmd->add_option("--backbone", r->backbone, "tiny | resnet18 | resnet50 | resnet101 | torchscript:PATH")->capture_default_str();
+  cmd->add_option("--weights", r->weights, "Backbone (torchvision names) or whole-model weights file");
+  cmd->add_option("--image-size", r->image_size, "Input side (default: 64 tiny, 448 otherwise)");
+  cmd->add_option("--batch", r->batch, "Batch size");
+  cmd->add_option("--epochs", r->epochs, "Epochs");
+  cmd->add_option("--lr", r->lr, "Learning rate (peak for OneCycle)");
+  cmd->add_option("--device", r->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+  cmd->add_flag("--amp", r->amp, "Mixed precision (CUDA)");
+  cmd->add_option("--ema", r->ema, "EMA decay (0 = off)");
+  cmd->add_option("--linear-init", r->linear_init, "MLSPL LinearInit: epochs of a linear head on frozen features");
+  cmd->add_option("--expected-positives", r->expected_positives, "k for EPR/ROLE (default: from the labels, else 2.9)");
+  cmd->add_option("--seed", r->seed, "Random seed")->capture_default_str();
+  cmd->add_option("--run-name", r->run_name, "Name of the run");
+  cmd->add_option("--resume", r->resume, "Continue run (id or name) from its last checkpoint");
+  cmd->add_option("--grad-accum", r->grad_accum, "Optimizer step every N batches")->capture_default_str();
+  cmd->add_option("--early-stop", r->early_stop, "Stop after N epochs without val improvement (0 = off)");
+  cmd->add_option("--workers", r->workers, "Image decoding threads")->capture_default_str();
+  cmd->callback([r] {
+    ProgressPrinter printer;
+    TrainingSession session(*r, &printer);
+    // Ctrl-C: finish the current batch, keep the last checkpoint, mark the run cancelled.
+    std::signal(SIGINT, onInterrupt);
+    std::atomic<bool> done{false};
+    std::thread watcher([&] {
+      while (!done) {
+        if (g_interrupted.exchange(false)) {
+          progressLine("interrupted: stopping after this batch", true);
+          session.cancel();
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+    TrainOutcome out;
+    try {
+      out = session.run();
+    } catch (...) {
+      done = true;
+      watcher.join();
+      throw;
+    }
+    done = true;
+    watcher.join();
+    nlohmann::json j = {{"run", out.run_id},
+                        {"epochs", out.epochs},
+                        {"best_val_map", jsonNumber(out.best_val_map)},
+                        {"final_val_map", jsonNumber(out.final_val_map)},
+                        {"seconds", std::round(out.seconds * 10) / 10}};
+    if (out.cancelled) j["cancelled"] = true;
+    if (out.skipped_images) j["skipped_images"] = out.skipped_images;
+    std::cout << j.dump() << std::endl;
+  });
+}
+
+nlohmann::json metricsJson(const MultiLabelMetrics& m) {
+  return {{"map", jsonNumber(m.map)}, {"cp", jsonNumber(m.cp)},   {"cr", jsonNumber(m.cr)},
+          {"cf1", jsonNumber(m.cf1)}, {"op", jsonNumber(m.op)},   {"or", jsonNumber(m.or_)},
+          {"of1", jsonNumber(m.of1)}, {"classes_evaluated", m.classes_evaluated},
+          {"classes_skipped", m.classes_skipped}};
+}
+
+void printMetrics(const MultiLabelMetrics& m, bool json) {
+  if (json) {
+    std::cout << metricsJson(m).dump() << std::endl;
+    return;
+  }
+  std::cout << std::fixed << std::setprecision(2) << "mAP " << m.map << " over " << m.classes_evaluated << " classes ("
+            << m.classes_skipped << " without positives skipped)\n"
+            << "CP " << m.cp << "  CR " << m.cr << "  CF1 " << m.cf1 << "  OP " << m.op << "  OR " << m.or_ << "  OF1 "
+            << m.of1 << "\n"
+            << "top-3: CP " << m.cp3 << "  CR " << m.cr3 << "  CF1 " << m.cf13 << "  OP " << m.op3 << "  OR " << m.or3
+            << "  OF1 " << m.of13 << std::endl;
+}
+
+MultiLabelMetrics evalCsv(const std::string& scores_path, const std::string& labels_path) {
+  const auto scores = readCsvMatrix(scores_path);
+  const auto labels = readCsvMatrix(labels_path);
+  if (scores.classes != labels.classes) throw std::invalid_argument("--scores and --labels have different class columns");
+  if (scores.image_ids.size() != labels.image_ids.size())
+    throw std::invalid_argument("--scores has " + std::to_string(scores.image_ids.size()) + " rows, --labels " +
+                                std::to_string(labels.image_ids.size()));
+  const size_t k = scores.classes.size();
+  std::unordered_map<std::string, size_t> label_row;
+  for (size_t i = 0; i < labels.image_ids.size(); ++i) label_row[labels.image_ids[i]] = i;
+  std::vector<float> s;
+  std::vector<uint8_t> y;
+  for (size_t i = 0; i < scores.image_ids.size(); ++i) {
+    auto it = label_row.find(scores.image_ids[i]);
+    if (it == label_row.end()) throw std::invalid_argument("image_id '" + scores.image_ids[i] + "' has no labels row");
+    for (size_t c = 0; c < k; ++c) {
+      s.push_back(static_cast<float>(scores.values[i * k + c]));
+      const double v = labels.values[it->second * k + c];
+      if (v != 0.0 && v != 1.0) throw std::invalid_argument("labels must be 0 or 1 (image " + scores.image_ids[i] + ")");
+      y.push_back(v == 1.0 ? 1 : 0);
+    }
+  }
+  return evaluateMultiLabel(s, y, scores.image_ids.size(), k);
+}
+
+void addEval(CLI::App& app) {
+  auto* cmd = app.add_subcommand("eval", "Evaluate a run on a split, or score CSV files (mAP, CP/CR/CF1, OP/OR/OF1)");
+  struct Args {
+    std::string project, run, split = "val", scores, labels, device = "auto";
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  auto* project = cmd->add_option("--project", a->project, "Project file");
+  auto* run = cmd->add_option("--run", a->run, "Run id or name");
+  cmd->add_option("--split", a->split, "val | test | train")->check(CLI::IsMember({"train", "val", "test"}))->capture_default_str();
+  auto* scores = cmd->add_option("--scores", a->scores, "CSV image_id,<classes...> with scores");
+  auto* labels = cmd->add_option("--labels", a->labels, "CSV image_id,<classes...> with 0/1 labels");
+  cmd->add_option("--device", a->device, "auto | cpu | cuda")->capture_default_str();
+  cmd->add_flag("--json", a->json, "Print one JSON object");
+  project->needs(run);
+  run->needs(project);
+  scores->needs(labels);
+  labels->needs(scores);
+  project->excludes(scores);
+  cmd->callback([a] {
+    if (!a->scores.empty()) {
+      printMetrics(evalCsv(a->scores, a->labels), a->json);
+      return;
+    }
+    if (a->project.empty()) throw std::invalid_argument("give --project and --run, or --scores and --labels");
+    if (!std::filesystem::is_regular_file(a->project)) throw std::invalid_argument("project '" + a->project + "' does not exist");
+    ProjectStore store(a->project);
+    RunModel model(store, resolveRunId(store, a->run), a->device);
+    printMetrics(model.evaluate(store, parseSplit(a->split)), a->json);
+  });
+}
+
+void addPredict(CLI::App& app) {
+  auto* cmd = app.add_subcommand("predict", "Per-class scores for one image; optionally its attention heat map");
+  struct Args {
+    std::string project, run, image, attention, label, device = "auto";
+    int head = -1;
+    double opacity = 0.5;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--project", a->project, "Project file")->required();
+  cmd->add_option("--run", a->run, "Run id or name")->required();
+  cmd->add_option("--image", a->image, "Image file")->required();
+  auto* att = cmd->add_option("--attention", a->attention, "Write the label's attention overlay to this PNG");
+  auto* label = cmd->add_option("--label", a->label, "Class name for --attention");
+  cmd->add_option("--head", a->head, "Attention head (default: mean over heads)");
+  cmd->add_option("--opacity", a->opacity, "Heat-map opacity 0..1")->capture_default_str();
+  cmd->add_option("--device", a->device, "auto | cpu | cuda")->capture_default_str();
+  att->needs(label);
+  cmd->callback([a] {
+    if (!std::filesystem::is_regular_file(a->project)) throw std::invalid_argument("project '" + a->project + "' does not exist");
+    ProjectStore store(a->project);
+    RunModel model(store, resolveRunId(store, a->run), a->device);
+    const auto& cats = model.categories();
+    int label_idx = -1;
+    if (!a->attention.empty()) {
+      for (const auto& c : cats)
+        if (c.name == a->label) label_idx = c.idx;
+      if (label_idx < 0) throw std::invalid_argument("unknown label '" + a->label + "'");
+      if (!model.hasAttention())
+        throw std::invalid_argument("this run is an MLSPL classifier (no transformer decoder), so it has no attention maps");
+    }
+    const auto pred = model.predict(a->image, !a->attention.empty());
+    nlohmann::json scores = nlohmann::json::object();
+    for (const auto& c : cats) scores[c.name] = std::round(pred.scores[static_cast<size_t>(c.idx)] * 1e6) / 1e6;
+    nlohmann::json j = {{"image", a->image}, {"scores", scores}};
+    if (!a->attention.empty()) {
+      const auto overlay = renderAttentionOverlay(pred.image_rgb, attentionMap(pred.attention, label_idx, a->head), a->opacity);
+      cv::Mat bgr;
+      cv::cvtColor(overlay, bgr, cv::COLOR_RGB2BGR);
+      if (!cv::imwrite(a->attention, bgr)) throw std::invalid_argument("cannot write '" + a->attention + "'");
+      j["attention"] = a->attention;
+    }
+    std::cout << j.dump() << std::endl;
+  });
+}
+
+}  // namespace
+
+void registerTrainCommands(CLI::App& app) {
+  addTrain(app);
+  addEval(app);
+  addPredict(app);
+}
 
 }  // namespace mls::cli

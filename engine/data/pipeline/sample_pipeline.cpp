@@ -4,6 +4,8 @@
 #include "data/pipeline/image_transforms.h"
 #include "data/pipeline/rand_augment.h"
 
+#include <opencv2/core.hpp>
+
 namespace mls {
 
 cv::Mat prepareSampleImage(const ImageSample& sample, int image_size, const AugmentationOptions& options,
@@ -15,6 +17,13 @@ cv::Mat prepareSampleImage(const ImageSample& sample, int image_size, const Augm
 
   DeterministicRng rng(seed, epoch, sample.index);
   if (options.horizontal_flip && rng.bernoulli(options.flip_probability)) flipHorizontal(img);
+  if (options.dihedral) {
+    const int64_t quarter_turns = rng.below(4);
+    if (quarter_turns == 1) cv::rotate(img, img, cv::ROTATE_90_CLOCKWISE);
+    if (quarter_turns == 2) cv::rotate(img, img, cv::ROTATE_180);
+    if (quarter_turns == 3) cv::rotate(img, img, cv::ROTATE_90_COUNTERCLOCKWISE);
+    if (rng.bernoulli(0.5)) cv::flip(img, img, 0);
+  }
   if (options.cutout)
     applyCutout(img, options.cutout_holes, options.cutout_factor, options.cutout_fill, options.mean, rng);
   if (options.rand_augment) applyRandAugment(img, options.rand_augment_ops, options.rand_augment_magnitude, rng);

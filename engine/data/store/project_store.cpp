@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <filesystem>
 #include <unordered_set>
 #include <variant>
@@ -237,6 +238,19 @@ std::optional<ImageRecord> ProjectStore::image(int64_t id) {
   return readImage(st);
 }
 
+std::optional<int64_t> ProjectStore::neighbourImage(int64_t after_id, const ImageFilter& filter, bool forward) {
+  for (int pass = 0; pass < 2; ++pass) {
+    std::vector<SqlArg> args;
+    std::string where = whereClause(filter, args);
+    where += (where.empty() ? " WHERE " : " AND ") + std::string(forward ? "i.id > ?" : "i.id < ?");
+    args.emplace_back(pass == 0 ? after_id : (forward ? INT64_MIN : INT64_MAX));
+    auto st = db_->prepare("SELECT i.id FROM images i" + where + " ORDER BY i.id " + (forward ? "ASC" : "DESC") + " LIMIT 1");
+    bindAll(st, args);
+    if (st.step()) return st.int64(0);
+  }
+  return std::nullopt;
+}
+
 std::vector<int64_t> ProjectStore::labelsOf(int64_t image_id) {
   auto st = db_->prepare(
       "SELECT l.category_id FROM labels l JOIN categories c ON c.id = l.category_id WHERE l.image_id = ? ORDER BY c.idx");
@@ -461,6 +475,16 @@ void ProjectStore::finishRun(int64_t run_id, const std::string& status, const st
 void ProjectStore::updateRunBest(int64_t run_id, double best_val_map) {
   auto st = db_->prepare("UPDATE runs SET best_val_map = ? WHERE id = ?");
   st.bind(1, best_val_map).bind(2, run_id).run();
+}
+
+void ProjectStore::setRunCheckpointDir(int64_t run_id, const std::string& dir) {
+  auto st = db_->prepare("UPDATE runs SET checkpoint_dir = ? WHERE id = ?");
+  st.bind(1, dir).bind(2, run_id).run();
+}
+
+void ProjectStore::setRunStatus(int64_t run_id, const std::string& status) {
+  auto st = db_->prepare("UPDATE runs SET status = ?, finished_at = NULL WHERE id = ?");
+  st.bind(1, status).bind(2, run_id).run();
 }
 
 void ProjectStore::addRunMetrics(int64_t run_id, const std::vector<RunMetric>& metrics) {

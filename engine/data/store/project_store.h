@@ -48,6 +48,8 @@ class ProjectStore {
   int64_t countImages(const ImageFilter& filter = {});
   std::vector<ImageRecord> images(const ImageFilter& filter = {}, int64_t offset = 0, int64_t limit = -1);
   std::optional<ImageRecord> image(int64_t id);
+  // The next (or previous) image by id after `after_id` that passes the filter; wraps around once.
+  std::optional<int64_t> neighbourImage(int64_t after_id, const ImageFilter& filter = {}, bool forward = true);
   std::vector<int64_t> labelsOf(int64_t image_id);                        // category ids
   std::unordered_map<int64_t, std::vector<int64_t>> labelsBySplit(Split split);  // image id -> category ids
 
@@ -77,6 +79,8 @@ class ProjectStore {
   void finishRun(int64_t run_id, const std::string& status, const std::string& message,
                  std::optional<double> best_val_map);
   void updateRunBest(int64_t run_id, double best_val_map);
+  void setRunCheckpointDir(int64_t run_id, const std::string& dir);
+  void setRunStatus(int64_t run_id, const std::string& status);
   void addRunMetrics(int64_t run_id, const std::vector<RunMetric>& metrics);
   std::vector<RunRecord> runs();
   std::optional<RunRecord> run(int64_t run_id);

@@ -1,0 +1,66 @@
+#include "data/training/run_recorder.h"
+
+#include <cmath>
+
+#include "data/store/project_store.h"
+
+namespace mls {
+
+RunRecorder::RunRecorder(ProjectStore& store, int64_t run_id, TrainObserver* next)
+    : store_(store), run_id_(run_id), next_(next) {}
+
+RunRecorder::~RunRecorder() {
+  try {
+    flush();
+  } catch (...) {
+  }
+}
+
+void RunRecorder::flush() {
+  store_.addRunMetrics(run_id_, pending_);
+  pending_.clear();
+}
+
+void RunRecorder::onStep(const StepInfo& s) {
+  pending_.push_back({s.epoch + epoch_offset_, s.global_step, "loss", s.loss});
+  pending_.push_back({s.epoch + epoch_offset_, s.global_step, "lr", s.lr});
+  if (pending_.size() >= 200) flush();
+  if (next_) next_->onStep(s);
+}
+
+void RunRecorder::onEpoch(const EpochInfo& e) {
+  const int epoch = e.epoch + epoch_offset_;
+  auto add = [&](const char* name, double v) {
+    if (std::isfinite(v)) pending_.push_back({epoch, 0, name, v});
+  };
+  add("train_loss", e.train_loss);
+  add("val_map", e.val_map);
+  add("val_map_raw", e.val_map_raw);
+  add("val_map_ema", e.val_map_ema);
+  add("cf1", e.metrics.cf1);
+  add("of1", e.metrics.of1);
+  add("epoch_seconds", e.seconds);
+  flush();
+  if (std::isfinite(e.val_map) && e.val_map > best_) {
+    best_ = e.val_map;
+    store_.updateRunBest(run_id_, best_);
+  }
+  if (next_) next_->onEpoch(e);
+}
+
+void RunRecorder::onProgress(const ProgressInfo& p) {
+  if (next_) next_->onProgress(p);
+}
+
+void RunRecorder::onMessage(MessageLevel level, const std::string& text) {
+  if (next_) next_->onMessage(level, text);
+}
+
+void RunRecorder::onCheckpoint(int epoch, const std::string& path, double val_map) {
+  CheckpointRecord c{run_id_, epoch + epoch_offset_, path, std::nullopt};
+  if (std::isfinite(val_map)) c.val_map = val_map;
+  store_.addCheckpoint(c);
+  if (next_) next_->onCheckpoint(epoch, path, val_map);
+}
+
+}  // namespace mls

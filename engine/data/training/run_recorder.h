@@ -1,0 +1,40 @@
+// Records a run's curves and checkpoints in the project (runs / run_metrics / checkpoints) and passes every
+// event on to another observer (the CLI's progress printer, the GUI worker). Lives on the training thread
+// with its own store connection; step losses are written in batches so SQLite never slows the loop.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "data/store/project_types.h"
+#include "ml/training/training_types.h"
+
+namespace mls {
+
+class ProjectStore;
+
+class RunRecorder : public TrainObserver {
+ public:
+  RunRecorder(ProjectStore& store, int64_t run_id, TrainObserver* next = nullptr);
+  ~RunRecorder() override;
+  void flush();
+
+  void onStep(const StepInfo& s) override;
+  void onEpoch(const EpochInfo& e) override;
+  void onProgress(const ProgressInfo& p) override;
+  void onMessage(MessageLevel level, const std::string& text) override;
+  void onCheckpoint(int epoch, const std::string& path, double val_map) override;
+
+  // Offset added to epochs reported by the trainer (the LinearInit phase runs before end-to-end epochs).
+  void setEpochOffset(int offset) { epoch_offset_ = offset; }
+  double bestValMap() const { return best_; }
+
+ private:
+  ProjectStore& store_;
+  int64_t run_id_;
+  TrainObserver* next_;
+  std::vector<RunMetric> pending_;
+  int epoch_offset_ = 0;
+  double best_ = -1;
+};
+
+}  // namespace mls

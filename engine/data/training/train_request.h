@@ -1,0 +1,38 @@
+// Everything a user chooses for one training run (CLI flags, the GUI's Train form), with the defaults that
+// each method's official code uses. Serialised into the run's config so eval/predict rebuild the same model.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace mls {
+
+struct TrainRequest {
+  std::string project;
+  std::string method = "q2l";      // q2l | mlspl | hybrid (Q2L architecture + a single-positive loss)
+  std::string loss = "asl";        // asl | bce | an | an-ls | wan | epr | role | focal
+  std::string labels = "full";     // full | single
+  std::string backbone = "tiny";   // tiny | resnet18 | resnet50 | resnet101 | torchscript:PATH
+  std::string weights;             // optional backbone (torchvision names) or whole-model weights
+  int image_size = 0;              // 0 = method default (tiny: 64; Q2L: 448; MLSPL: 448)
+  int batch = 0;                   // 0 = default (tiny: 32; Q2L: 16; MLSPL: 8)
+  int epochs = 0;                  // 0 = default (tiny: 12; Q2L: 80; MLSPL: 10)
+  double lr = 0;                   // 0 = default (tiny: 1e-3; Q2L: 1e-4; MLSPL: 1e-5)
+  std::string device = "auto";
+  bool amp = false;
+  double ema = -1;                 // <0 = default (Q2L: 0.9997 scaled for short runs; MLSPL: off)
+  int linear_init = 0;             // MLSPL LinearInit: epochs of a linear head on cached frozen features
+  double expected_positives = 0;   // 0 = estimated from the project's full labels if any, else 2.9 (COCO)
+  uint64_t seed = 1200;
+  std::string run_name;
+  std::string resume;              // run id or name to continue from its last checkpoint
+  int grad_accum = 1;
+  int early_stop = -1;             // <0 = default (Q2L: 8; MLSPL: off)
+  int workers = 2;                 // image decoding threads
+
+  // Fills every 0/-1 default from method, backbone and loss. Throws std::invalid_argument for bad values.
+  void resolveDefaults();
+  std::string toJson() const;
+  static TrainRequest fromJson(const std::string& json);
+};
+
+}  // namespace mls

@@ -1,0 +1,51 @@
+// One training run on a project, end to end: samples from the store, the model, the loaders, the trainer,
+// the run's record in the project, and stored predictions for inspection and annotation suggestions.
+// Used by `mlstudio-cli train` and by the GUI's worker thread (call run() there; cancel() from anywhere).
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "data/training/train_request.h"
+#include "ml/training/training_types.h"
+
+namespace mls {
+
+class Trainer;
+
+struct TrainOutcome {
+  int64_t run_id = 0;
+  int epochs = 0;             // epochs completed over the whole run (also across resumes)
+  double best_val_map = 0;    // percent; NaN without a val split
+  double final_val_map = 0;
+  double seconds = 0;
+  bool cancelled = false;
+  int64_t skipped_images = 0;
+};
+
+class TrainingSession {
+ public:
+  TrainingSession(TrainRequest request, TrainObserver* observer = nullptr);
+  ~TrainingSession();
+  // Blocking. On failure the run is marked failed in the project (with the message) and the error rethrown.
+  TrainOutcome run();
+  void cancel();
+  // Known once run() has created or resumed it; 0 before.
+  int64_t runId() const { return run_id_.load(); }
+  const TrainRequest& request() const { return request_; }
+
+ private:
+  TrainRequest request_;
+  TrainObserver* observer_;
+  std::atomic<int64_t> run_id_{0};
+  std::atomic<bool> cancel_requested_{false};
+  std::mutex trainer_mutex_;
+  Trainer* trainer_ = nullptr;  // valid while run() trains; guarded by trainer_mutex_
+};
+
+// Run id from "12" or a run name (newest run with that name). Throws UnknownIdError.
+int64_t resolveRunId(class ProjectStore& store, const std::string& run);
+
+}  // namespace mls

@@ -1,0 +1,129 @@
+// mlstudio-cli train / eval / predict on a small demo project: JSON outputs, attention PNG, resume, and the
+// bad-input cases (unknown run, wrong CSV shape, NaN scores, undecodable image, MLSPL attention).
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+class TestCliTrain : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir_;
+  QString project_;
+
+  struct Result {
+    int code;
+    QByteArray out, err;
+  };
+  Result cli(const QStringList& args) {
+    QProcess p;
+    p.start(QStringLiteral(MLS_CLI_PATH), args);
+    p.waitForFinished(300000);
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
+            p.readAllStandardError()};
+  }
+  static QJsonObject lastJson(const QByteArray& out) {
+    const auto lines = out.trimmed().split('\n');
+    return QJsonDocument::fromJson(lines.last()).object();
+  }
+  void writeFile(const QString& name, const QByteArray& text) {
+    QFile f(dir_.path() + "/" + name);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(text);
+  }
+  void expectError(const QStringList& args, const char* needle) {
+    const auto r = cli(args);
+    QVERIFY2(r.code != 0, r.out.constData());
+    QVERIFY2(r.err.contains(needle), r.err.constData());
+    QCOMPARE(r.err.trimmed().split('\n').last().startsWith("error: ") || r.err.contains(needle), true);
+  }
+
+ private Q_SLOTS:
+  void initTestCase() {
+    const auto r = cli({"demo", "--out", dir_.path() + "/demo", "--train", "160", "--val", "60", "--size", "64"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    project_ = dir_.path() + "/demo/demo.mlsproj";
+  }
+
+  void trainQ2lEvalPredict() {
+    auto r = cli({"train", "--project", project_, "--method", "q2l", "--loss", "asl", "--labels", "full", "--backbone",
+                  "tiny", "--image-size", "48", "--epochs", "2", "--batch", "32", "--run-name", "q2l-small"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const auto j = lastJson(r.out);
+    QCOMPARE(j["epochs"].toInt(), 2);
+    QVERIFY(j["run"].toInt() >= 1);
+    QVERIFY(j["best_val_map"].toDouble() > 0 && j["best_val_map"].toDouble() <= 100);
+    QVERIFY(j.contains("final_val_map") && j.contains("seconds"));
+    QVERIFY(r.err.contains("epoch 2:"));  // progress on stderr
+
+    r = cli({"eval", "--project", project_, "--run", "q2l-small", "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const auto e = lastJson(r.out);
+    QCOMPARE(e["map"].toDouble(), j["best_val_map"].toDouble());  // same weights, same split
+    QVERIFY(e["classes_evaluated"].toInt() + e["classes_skipped"].toInt() == 12);
+    for (const char* key : {"cp", "cr", "cf1", "op", "or", "of1"}) QVERIFY2(e.contains(key), key);
+
+    const QString png = dir_.path() + "/att.png";
+    r = cli({"predict", "--project", project_, "--run", QString::number(j["run"].toInt()), "--image",
+             dir_.path() + "/demo/images/val_000161.jpg", "--attention", png, "--label", "red circle"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const auto p = lastJson(r.out);
+    QCOMPARE(p["scores"].toObject().size(), 12);
+    const double s = p["scores"].toObject()["blue star"].toDouble();
+    QVERIFY(s > 0.0 && s < 1.0);
+    QImage overlay(png);
+    QCOMPARE(overlay.size(), QSize(64, 64));
+    QVERIFY(overlay.pixel(5, 5) != overlay.pixel(40, 50) || overlay.pixel(10, 30) != overlay.pixel(60, 2));
+
+    // Resume: two more epochs on the same run continue from its checkpoint.
+    r = cli({"train", "--project", project_, "--resume", "q2l-small", "--epochs", "3"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(lastJson(r.out)["run"].toInt(), j["run"].toInt());
+    QVERIFY(r.err.contains("epoch 3:"));
+    QVERIFY(!r.err.contains("epoch 1:"));
+  }
+
+  void trainRoleSinglePositives() {
+    auto r = cli({"train", "--project", project_, "--method", "mlspl", "--loss", "role", "--labels", "single",
+                  "--backbone", "tiny", "--image-size", "48", "--epochs", "1", "--run-name", "role"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    // MLSPL has no decoder: asking for attention is a clear error.
+    expectError({"predict", "--project", project_, "--run", "role", "--image", dir_.path() + "/demo/images/val_000161.jpg",
+                 "--attention", dir_.path() + "/x.png", "--label", "red circle"},
+                "no attention");
+  }
+
+  void evalCsvFiles() {
+    writeFile("scores.csv", "image_id,a,b\n1,0.9,0.1\n2,0.2,0.8\n3,0.7,0.3\n");
+    writeFile("labels.csv", "image_id,a,b\n1,1,0\n2,0,1\n3,0,0\n");
+    auto r = cli({"eval", "--scores", dir_.path() + "/scores.csv", "--labels", dir_.path() + "/labels.csv", "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const auto e = lastJson(r.out);
+    // a: ranking 0.9(+),0.7(-),0.2(-) -> AP 1; b: 0.8(+) first -> AP 1.
+    QCOMPARE(e["map"].toDouble(), 100.0);
+    QCOMPARE(e["classes_evaluated"].toInt(), 2);
+    writeFile("nan.csv", "image_id,a,b\n1,nan,0.1\n2,0.2,0.8\n3,0.7,0.3\n");
+    expectError({"eval", "--scores", dir_.path() + "/nan.csv", "--labels", dir_.path() + "/labels.csv"}, "NaN");
+    writeFile("ragged.csv", "image_id,a,b\n1,0.5\n");
+    expectError({"eval", "--scores", dir_.path() + "/ragged.csv", "--labels", dir_.path() + "/labels.csv"}, "fields");
+    writeFile("other.csv", "image_id,a,c\n1,1,0\n2,0,1\n3,0,0\n");
+    expectError({"eval", "--scores", dir_.path() + "/scores.csv", "--labels", dir_.path() + "/other.csv"},
+                "different class columns");
+  }
+
+  void badInputs() {
+    expectError({"eval", "--project", project_, "--run", "no-such-run"}, "unknown run");
+    expectError({"predict", "--project", project_, "--run", "999", "--image", "x.jpg"}, "unknown run");
+    writeFile("broken.jpg", "this is not a jpeg");
+    expectError({"predict", "--project", project_, "--run", "q2l-small", "--image", dir_.path() + "/broken.jpg"},
+                "broken.jpg");
+    expectError({"train", "--project", project_, "--method", "nope"}, "nope");
+    expectError({"train", "--project", dir_.path() + "/none.mlsproj"}, "does not exist");
+    expectError({"train", "--project", project_, "--backbone", "vgg"}, "vgg");
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCliTrain)
+#include "test_cli_train.moc"
