@@ -133,7 +133,7 @@ std::vector<DrawnObject> drawImage(cv::Mat& img, Rng& rng) {
     const int category = rng.integer(0, kShapes * 2 - 1);
     double r = 0, x = 0, y = 0;
     for (int attempt = 0; attempt < 30; ++attempt) {
-      r = rng.uniform(0.07, 0.17) * s;
+      r = rng.uniform(0.10, 0.20) * s;
       x = rng.uniform(r, s - r);
       y = rng.uniform(r, s - r);
       bool ok = true;

@@ -1,74 +1,242 @@
 #include "main_window.h"
 
+#include <QAction>
+#include <climits>
 #include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QImageReader>
 #include <QLabel>
-#include <QListView>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QProgressBar>
+#include <QSettings>
 #include <QStatusBar>
+#include <QStyle>
+#include <QStyleFactory>
+#include <QTabWidget>
+#include <QUndoStack>
 
+#include "annotate/annotate_panel.h"
+#include "browser/browser_panel.h"
 #include "browser/thumbnail_model.h"
+#include "data/store/project_store.h"
 #include "demo_project.h"
+#include "dialogs/coco_import_dialog.h"
+#include "inspect/inspect_panel.h"
+#include "ml/device.h"
+#include "project_session.h"
+#include "train/train_panel.h"
+#include "view/image_view.h"
 
 namespace mls {
 
+namespace {
+constexpr int kMaxRecent = 8;
+
+QString deviceText() {
+  try {
+    const auto cuda = cudaDevices();
+    if (!cuda.empty()) {
+      QStringList parts;
+      for (const auto& d : cuda)
+        parts << QStringLiteral("%1 (%2 GiB)").arg(QString::fromStdString(d.name)).arg(d.total_memory_gib, 0, 'f', 1);
+      return QObject::tr("Device: CUDA — %1").arg(parts.join(QStringLiteral(", ")));
+    }
+    return QObject::tr("Device: %1").arg(QString::fromStdString(describeDevice("cpu")));
+  } catch (const std::exception& e) {
+    return QObject::tr("Device: unknown (%1)").arg(QString::fromUtf8(e.what()));
+  }
+}
+}  // namespace
+
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  setObjectName(QStringLiteral("MainWindow"));
   setWindowTitle(tr("Multi-Label Studio"));
   setWindowIcon(QIcon(QStringLiteral(":/app.svg")));
-  model_ = new ThumbnailModel(this);
-  browser_ = new QListView(this);
-  browser_->setViewMode(QListView::IconMode);
-  browser_->setResizeMode(QListView::Adjust);
-  browser_->setMovement(QListView::Static);
-  browser_->setUniformItemSizes(true);
-  browser_->setIconSize(QSize(96, 96));
-  browser_->setGridSize(QSize(120, 124));
-  browser_->setSpacing(4);
-  browser_->setWordWrap(true);
-  browser_->setLayoutMode(QListView::Batched);
-  browser_->setModel(model_);
-  setCentralWidget(browser_);
-  count_label_ = new QLabel(this);
-  statusBar()->addPermanentWidget(count_label_);
+  setDockNestingEnabled(true);
+  session_ = new ProjectSession(this);
+
+  view_ = new ImageView(this);
+  setCentralWidget(view_);
+
+  browser_ = new BrowserPanel(session_, this);
+  browser_dock_ = new QDockWidget(tr("Images"), this);
+  browser_dock_->setObjectName(QStringLiteral("ImagesDock"));
+  browser_dock_->setWidget(browser_);
+  browser_dock_->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+  addDockWidget(Qt::LeftDockWidgetArea, browser_dock_);
+
+  annotate_ = new AnnotatePanel(session_, this);
+  train_ = new TrainPanel(session_, this);
+  inspect_ = new InspectPanel(session_, this);
+  tabs_ = new QTabWidget(this);
+  tabs_->addTab(annotate_, tr("Annotate"));
+  tabs_->addTab(train_, tr("Train"));
+  tabs_->addTab(inspect_, tr("Inspect"));
+  tools_dock_ = new QDockWidget(tr("Tools"), this);
+  tools_dock_->setObjectName(QStringLiteral("ToolsDock"));
+  tools_dock_->setWidget(tabs_);
+  tools_dock_->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+  addDockWidget(Qt::RightDockWidgetArea, tools_dock_);
+  resizeDocks({browser_dock_, tools_dock_}, {430, 470}, Qt::Horizontal);
+
   buildMenus();
-  connect(model_, &QAbstractItemModel::modelReset, this, &MainWindow::updateStatus);
-  connect(model_, &QAbstractItemModel::rowsInserted, this, &MainWindow::updateStatus);
-  resize(1400, 900);
+  buildStatusBar();
+
+  connect(session_, &ProjectSession::currentImageChanged, this, &MainWindow::showCurrentImage);
+  connect(session_, &ProjectSession::annotationChanged, this, &MainWindow::updateAnnotationStatus);
+  connect(session_, &ProjectSession::projectOpened, this, &MainWindow::updateAnnotationStatus);
+  connect(inspect_, &InspectPanel::overlayChanged, this, [this](const QImage& overlay) {
+    overlay_ = overlay;
+    showCurrentImage();
+  });
+  connect(tabs_, &QTabWidget::currentChanged, this, &MainWindow::showCurrentImage);
+  connect(train_, &TrainPanel::backgroundProgress, this, &MainWindow::backgroundProgress);
+  connect(train_, &TrainPanel::runFinished, this, [this](qint64 run_id, const QString& status) {
+    session_->notifyRunsChanged();
+    if (status == QLatin1String("finished")) session_->setCurrentRun(run_id);
+    statusBar()->showMessage(tr("Run %1 %2").arg(run_id).arg(status), 8000);
+  });
+  connect(annotate_, &AnnotatePanel::errorOccurred, this,
+          [this](const QString& message) { QMessageBox::warning(this, tr("Annotation not stored"), message); });
+  connect(annotate_, &AnnotatePanel::statusMessage, this,
+          [this](const QString& message) { statusBar()->showMessage(message, 5000); });
+
+  QSettings settings;
+  if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray())) resize(1400, 900);
+  restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+  setDarkPalette(settings.value(QStringLiteral("view/dark"), false).toBool());
 }
 
 MainWindow::~MainWindow() = default;
 
+ThumbnailModel* MainWindow::thumbnailModel() const { return browser_->model(); }
+QString MainWindow::projectPath() const { return session_->path(); }
+
 void MainWindow::buildMenus() {
-  auto* file = menuBar()->addMenu(tr("&Project"));
-  file->addAction(tr("&Open…"), QKeySequence::Open, this, &MainWindow::openWithDialog);
-  file->addAction(tr("Open &demo project"), this, &MainWindow::openDemo);
-  file->addSeparator();
-  file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
+  auto* project = menuBar()->addMenu(tr("&Project"));
+  project->addAction(tr("&New from COCO…"), QKeySequence::New, this, &MainWindow::newFromCoco);
+  project->addAction(tr("&Open…"), QKeySequence::Open, this, &MainWindow::openWithDialog);
+  recent_menu_ = project->addMenu(tr("Open &Recent"));
+  project->addAction(tr("Open &demo project"), this, &MainWindow::openDemo);
+  project->addSeparator();
+  project->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+  rebuildRecentMenu();
+
+  auto* edit = menuBar()->addMenu(tr("&Edit"));
+  auto* undo = annotate_->undoStack()->createUndoAction(this, tr("&Undo"));
+  undo->setShortcut(QKeySequence::Undo);
+  auto* redo = annotate_->undoStack()->createRedoAction(this, tr("&Redo"));
+  redo->setShortcut(QKeySequence::Redo);
+  edit->addAction(undo);
+  edit->addAction(redo);
+
+  auto* view = menuBar()->addMenu(tr("&View"));
+  view->addAction(tr("Zoom to &fit"), QKeySequence(Qt::CTRL | Qt::Key_0), view_, &ImageView::zoomToFit);
+  view->addAction(tr("Zoom &in"), QKeySequence::ZoomIn, view_, &ImageView::zoomIn);
+  view->addAction(tr("Zoom &out"), QKeySequence::ZoomOut, view_, &ImageView::zoomOut);
+  view->addSeparator();
+  view->addAction(tr("&Annotate"), QKeySequence(Qt::CTRL | Qt::Key_1), this, [this] { showTab(Tab::Annotate); });
+  view->addAction(tr("&Train"), QKeySequence(Qt::CTRL | Qt::Key_2), this, [this] { showTab(Tab::Train); });
+  view->addAction(tr("&Inspect"), QKeySequence(Qt::CTRL | Qt::Key_3), this, [this] { showTab(Tab::Inspect); });
+  view->addSeparator();
+  view->addAction(browser_dock_->toggleViewAction());
+  view->addAction(tools_dock_->toggleViewAction());
+  dark_action_ = view->addAction(tr("&Dark palette"));
+  dark_action_->setCheckable(true);
+  connect(dark_action_, &QAction::toggled, this, &MainWindow::setDarkPalette);
+
+  auto* help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(tr("&About"), this, [this] {
+    QMessageBox::about(this, tr("About Multi-Label Studio"),
+                       tr("<b>Multi-Label Studio</b><p>Annotate one positive label per image, train Query2Label "
+                          "or single-positive models (AN, EPR, ROLE), and inspect predictions and attention maps."
+                          "<p>Keys: 1–9 quick labels · A/D previous/next · Enter accept suggestion · "
+                          "Ctrl+Z/Ctrl+Shift+Z undo/redo · Ctrl+1/2/3 tabs."));
+  });
 }
 
-bool MainWindow::openProject(const QString& path) {
-  try {
-    if (!QFileInfo::exists(path)) throw std::runtime_error("the file does not exist");
-    model_->setProject(path);
-    project_path_ = path;
-    setWindowTitle(tr("%1 — Multi-Label Studio").arg(QFileInfo(path).fileName()));
-    updateStatus();
-    return true;
-  } catch (const std::exception& e) {
-    QMessageBox::warning(this, tr("Cannot open project"), tr("%1\n\n%2").arg(path, QString::fromUtf8(e.what())));
+void MainWindow::buildStatusBar() {
+  device_label_ = new QLabel(deviceText(), this);
+  annotation_label_ = new QLabel(this);
+  task_label_ = new QLabel(this);
+  task_progress_ = new QProgressBar(this);
+  task_progress_->setMaximumWidth(220);
+  task_progress_->setRange(0, 100);
+  task_progress_->hide();
+  statusBar()->addPermanentWidget(task_label_);
+  statusBar()->addPermanentWidget(task_progress_);
+  statusBar()->addPermanentWidget(annotation_label_);
+  statusBar()->addPermanentWidget(device_label_);
+}
+
+void MainWindow::backgroundProgress(int percent, const QString& text) {
+  task_progress_->setVisible(percent >= 0);
+  task_label_->setVisible(percent >= 0);
+  if (percent >= 0) task_progress_->setValue(percent);
+  task_label_->setText(text);
+}
+
+void MainWindow::updateAnnotationStatus() {
+  if (!session_->isOpen()) return;
+  ImageFilter train;
+  train.split = Split::Train;
+  const auto total = session_->store()->countImages(train);
+  train.annotated = true;
+  const auto done = session_->store()->countImages(train);
+  annotation_label_->setText(tr("%1 / %2 annotated").arg(done).arg(total));
+}
+
+bool MainWindow::openProject(const QString& path, bool quiet) {
+  QString error;
+  if (!session_->open(path, &error)) {
+    if (!quiet) QMessageBox::warning(this, tr("Cannot open project"), tr("%1\n\n%2").arg(path, error));
     return false;
   }
+  setWindowTitle(tr("%1 — Multi-Label Studio").arg(QFileInfo(path).fileName()));
+  addRecent(QFileInfo(path).absoluteFilePath());
+  // Start on the first image so every panel has something to show.
+  if (auto first = session_->store()->neighbourImage(INT64_MIN)) session_->setCurrentImage(*first);
+  return true;
 }
 
-void MainWindow::openDemo() {
-  try {
-    statusBar()->showMessage(tr("Preparing the demo project…"));
-    openProject(ensureDemoProject());
-  } catch (const std::exception& e) {
-    QMessageBox::warning(this, tr("Cannot create demo project"), QString::fromUtf8(e.what()));
+void MainWindow::showTab(Tab tab) {
+  tools_dock_->show();
+  tabs_->setCurrentIndex(static_cast<int>(tab));
+}
+
+void MainWindow::showCurrentImage() {
+  const qint64 id = session_->currentImage();
+  if (!session_->isOpen() || id < 0) {
+    view_->setImage({});
+    return;
   }
+  const auto record = session_->store()->image(id);
+  if (!record) return;
+  const QString caption = QString::fromStdString(record->file_name);
+  if (tabs_->currentIndex() == static_cast<int>(Tab::Inspect) && !overlay_.isNull()) {
+    view_->setImage(overlay_, caption + tr("  (attention overlay)"));
+    return;
+  }
+  QImageReader reader(QString::fromStdString(session_->store()->imagePath(*record)));
+  QImage img = reader.read();
+  if (img.isNull()) {
+    view_->setImage({}, caption);
+    statusBar()->showMessage(tr("Cannot show %1: %2").arg(caption, reader.errorString()), 5000);
+    return;
+  }
+  view_->setImage(img, caption);
+}
+
+void MainWindow::newFromCoco() {
+  CocoImportDialog dialog(this);
+  connect(&dialog, &CocoImportDialog::imported, this, [this](const QString& path, const QString& summary) {
+    if (openProject(path)) statusBar()->showMessage(summary, 10000);
+  });
+  dialog.exec();
 }
 
 void MainWindow::openWithDialog() {
@@ -76,8 +244,79 @@ void MainWindow::openWithDialog() {
   if (!path.isEmpty()) openProject(path);
 }
 
-void MainWindow::updateStatus() {
-  count_label_->setText(tr("%n image(s)", nullptr, model_->totalCount()));
+void MainWindow::openDemo() {
+  try {
+    statusBar()->showMessage(tr("Preparing the demo project…"));
+    QApplication::setOverrideCursor(Qt::WaitCursor);
+    const QString path = ensureDemoProject();
+    QApplication::restoreOverrideCursor();
+    openProject(path);
+  } catch (const std::exception& e) {
+    QApplication::restoreOverrideCursor();
+    QMessageBox::warning(this, tr("Cannot create demo project"), QString::fromUtf8(e.what()));
+  }
+}
+
+void MainWindow::rebuildRecentMenu() {
+  recent_menu_->clear();
+  const QStringList recent = QSettings().value(QStringLiteral("recentProjects")).toStringList();
+  for (const QString& path : recent) recent_menu_->addAction(path, this, [this, path] { openProject(path); });
+  recent_menu_->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::addRecent(const QString& path) {
+  QSettings settings;
+  QStringList recent = settings.value(QStringLiteral("recentProjects")).toStringList();
+  recent.removeAll(path);
+  recent.prepend(path);
+  while (recent.size() > kMaxRecent) recent.removeLast();
+  settings.setValue(QStringLiteral("recentProjects"), recent);
+  rebuildRecentMenu();
+}
+
+void MainWindow::setDarkPalette(bool dark) {
+  if (dark_action_ && dark_action_->isChecked() != dark) {
+    const QSignalBlocker block(dark_action_);
+    dark_action_->setChecked(dark);
+  }
+  QSettings().setValue(QStringLiteral("view/dark"), dark);
+  qApp->setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+  if (!dark) {
+    qApp->setPalette(qApp->style()->standardPalette());
+    return;
+  }
+  QPalette p;
+  p.setColor(QPalette::Window, QColor(45, 45, 48));
+  p.setColor(QPalette::WindowText, QColor(220, 220, 220));
+  p.setColor(QPalette::Base, QColor(30, 30, 32));
+  p.setColor(QPalette::AlternateBase, QColor(45, 45, 48));
+  p.setColor(QPalette::ToolTipBase, QColor(60, 60, 64));
+  p.setColor(QPalette::ToolTipText, QColor(230, 230, 230));
+  p.setColor(QPalette::Text, QColor(220, 220, 220));
+  p.setColor(QPalette::Button, QColor(55, 55, 58));
+  p.setColor(QPalette::ButtonText, QColor(220, 220, 220));
+  p.setColor(QPalette::BrightText, QColor(255, 255, 255));
+  p.setColor(QPalette::Highlight, QColor(42, 130, 218));
+  p.setColor(QPalette::HighlightedText, Qt::white);
+  p.setColor(QPalette::Dark, QColor(25, 25, 27));
+  p.setColor(QPalette::Disabled, QPalette::Text, QColor(120, 120, 120));
+  p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(120, 120, 120));
+  qApp->setPalette(p);
+}
+
+void MainWindow::closeEvent(QCloseEvent* e) {
+  if (train_->isTraining()) {
+    const auto answer = QMessageBox::question(this, tr("Training in progress"),
+                                              tr("A model is training. Stop it (its last checkpoint is kept) and quit?"));
+    if (answer != QMessageBox::Yes) {
+      e->ignore();
+      return;
+    }
+  }
+  QSettings settings;
+  settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+  settings.setValue(QStringLiteral("window/state"), saveState());
+  e->accept();
 }
 
 }  // namespace mls

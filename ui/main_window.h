@@ -1,36 +1,78 @@
-// The main window: thumbnail browser over the open project (the full workbench grows around it).
+// The main window: thumbnail browser (left dock), large image view (centre), and the Annotate / Train /
+// Inspect dock tabs (right). Menus with standard shortcuts, a status bar with the compute device, the
+// annotation progress and background-task progress, recent projects, and window state kept in QSettings.
 #pragma once
 #include <QMainWindow>
-#include <memory>
 
+class QAction;
 class QLabel;
-class QListView;
+class QMenu;
+class QProgressBar;
+class QTabWidget;
+class QDockWidget;
 
 namespace mls {
+class AnnotatePanel;
+class BrowserPanel;
+class ImageView;
+class InspectPanel;
+class ProjectSession;
 class ThumbnailModel;
+class TrainPanel;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
+  enum class Tab { Annotate = 0, Train = 1, Inspect = 2 };
+
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
 
-  // Opens a project file; on failure shows the reason and keeps the current project. Returns success.
-  bool openProject(const QString& path);
-  QString projectPath() const { return project_path_; }
-  ThumbnailModel* thumbnailModel() const { return model_; }
-  QListView* browser() const { return browser_; }
+  // Opens a project file; on failure shows the reason (dialog unless quiet) and keeps the current project.
+  bool openProject(const QString& path, bool quiet = false);
+  QString projectPath() const;
+  void showTab(Tab tab);
+  void setDarkPalette(bool dark);
+
+  ProjectSession* session() const { return session_; }
+  BrowserPanel* browserPanel() const { return browser_; }
+  ThumbnailModel* thumbnailModel() const;
+  AnnotatePanel* annotatePanel() const { return annotate_; }
+  TrainPanel* trainPanel() const { return train_; }
+  InspectPanel* inspectPanel() const { return inspect_; }
+  ImageView* imageView() const { return view_; }
+
+ protected:
+  void closeEvent(QCloseEvent* e) override;
 
  private:
   void buildMenus();
-  void openDemo();
+  void buildStatusBar();
+  void newFromCoco();
   void openWithDialog();
-  void updateStatus();
+  void openDemo();
+  void rebuildRecentMenu();
+  void addRecent(const QString& path);
+  void showCurrentImage();
+  void updateAnnotationStatus();
+  void backgroundProgress(int percent, const QString& text);
 
-  QString project_path_;
-  ThumbnailModel* model_ = nullptr;
-  QListView* browser_ = nullptr;
-  QLabel* count_label_ = nullptr;
+  ProjectSession* session_;
+  BrowserPanel* browser_;
+  ImageView* view_;
+  AnnotatePanel* annotate_;
+  TrainPanel* train_;
+  InspectPanel* inspect_;
+  QTabWidget* tabs_;
+  QDockWidget* browser_dock_;
+  QDockWidget* tools_dock_;
+  QMenu* recent_menu_ = nullptr;
+  QAction* dark_action_ = nullptr;
+  QLabel* device_label_;
+  QLabel* annotation_label_;
+  QLabel* task_label_;
+  QProgressBar* task_progress_;
+  QImage overlay_;
 };
 
 }  // namespace mls

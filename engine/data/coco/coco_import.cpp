@@ -29,7 +29,9 @@ std::vector<bool> chooseFraction(size_t count, double fraction, uint64_t seed) {
 
 CocoImportReport importCoco(ProjectStore& store, const CocoImportOptions& opt) {
   const auto start = std::chrono::steady_clock::now();
+  auto cancelled = [&] { return opt.cancel && opt.cancel->load(); };
   auto progress = [&](const std::string& phase) {
+    if (cancelled()) throw ImportCancelled();
     if (opt.progress) opt.progress(phase);
   };
   if (opt.val_fraction < 0.0 || opt.val_fraction >= 1.0)
@@ -55,6 +57,7 @@ CocoImportReport importCoco(ProjectStore& store, const CocoImportOptions& opt) {
     for (const auto& entry : fs::directory_iterator(folder)) present.insert(entry.path().filename().string());
   }
   for (size_t i = 0; i < coco.images.size(); ++i) {
+    if (i % 4096 == 0 && cancelled()) throw ImportCancelled();
     const auto& c = coco.images[i];
     NewImage im;
     im.id = c.id;

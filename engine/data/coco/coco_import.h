@@ -1,6 +1,8 @@
 // Imports a COCO annotation file + image folder into a project, in one transaction.
 #pragma once
+#include <atomic>
 #include <cstdint>
+#include <stdexcept>
 #include <functional>
 #include <string>
 #include <vector>
@@ -19,6 +21,13 @@ struct CocoImportOptions {
   uint64_t seed = 1200;           // MLSPL's default seed
   bool check_files = true;
   std::function<void(const std::string& phase)> progress;  // optional, called between phases
+  const std::atomic<bool>* cancel = nullptr;                // optional: set to abandon the import
+};
+
+// Thrown when CocoImportOptions::cancel was set; like every import error, the project is left unchanged.
+class ImportCancelled : public std::runtime_error {
+ public:
+  ImportCancelled() : std::runtime_error("import cancelled") {}
 };
 
 struct CocoImportReport {

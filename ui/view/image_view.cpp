@@ -1,0 +1,94 @@
+#include "view/image_view.h"
+
+#include <QMouseEvent>
+#include <QPainter>
+#include <QWheelEvent>
+#include <algorithm>
+
+namespace mls {
+
+ImageView::ImageView(QWidget* parent) : QWidget(parent) {
+  setMinimumSize(200, 200);
+  setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
+  setAttribute(Qt::WA_OpaquePaintEvent);
+}
+
+void ImageView::setImage(const QImage& image, const QString& caption) {
+  const bool same_size = image.size() == image_.size();
+  image_ = image;
+  caption_ = caption;
+  if (!same_size) fit_ = true;
+  update();
+}
+
+double ImageView::fitScale() const {
+  if (image_.isNull()) return 1.0;
+  return std::min(width() / double(image_.width()), (height() - 20) / double(image_.height()));
+}
+
+double ImageView::zoom() const { return fit_ ? fitScale() : scale_; }
+
+void ImageView::zoomToFit() {
+  fit_ = true;
+  update();
+}
+
+void ImageView::zoomBy(double factor, QPointF anchor) {
+  if (image_.isNull()) return;
+  const double old_scale = zoom();
+  QPointF origin = fit_ ? QPointF((width() - image_.width() * old_scale) / 2, (height() - image_.height() * old_scale) / 2)
+                        : offset_;
+  scale_ = std::clamp(old_scale * factor, 0.05, 40.0);
+  // Keep the image point under the anchor fixed.
+  const QPointF image_point = (anchor - origin) / old_scale;
+  offset_ = anchor - image_point * scale_;
+  fit_ = false;
+  update();
+}
+
+void ImageView::zoomIn() { zoomBy(1.25, rect().center()); }
+void ImageView::zoomOut() { zoomBy(0.8, rect().center()); }
+
+void ImageView::paintEvent(QPaintEvent*) {
+  QPainter p(this);
+  p.fillRect(rect(), palette().color(QPalette::Dark));
+  if (image_.isNull()) {
+    p.setPen(palette().color(QPalette::BrightText));
+    p.drawText(rect(), Qt::AlignCenter, tr("No image selected"));
+    return;
+  }
+  const double s = zoom();
+  const QSizeF size(image_.width() * s, image_.height() * s);
+  const QPointF origin = fit_ ? QPointF((width() - size.width()) / 2, (height() - 20 - size.height()) / 2) : offset_;
+  p.setRenderHint(QPainter::SmoothPixmapTransform, s < 4.0);  // nearest-neighbour when zoomed far in
+  p.drawImage(QRectF(origin, size), image_);
+  p.setPen(palette().color(QPalette::BrightText));
+  const QString info = QStringLiteral("%1   %2×%3   %4%").arg(caption_).arg(image_.width()).arg(image_.height()).arg(int(s * 100));
+  p.drawText(QRect(6, height() - 20, width() - 12, 18), Qt::AlignLeft | Qt::AlignVCenter, info);
+}
+
+void ImageView::wheelEvent(QWheelEvent* e) {
+  zoomBy(e->angleDelta().y() > 0 ? 1.15 : 1 / 1.15, e->position());
+  e->accept();
+}
+
+void ImageView::mousePressEvent(QMouseEvent* e) {
+  drag_start_ = e->position();
+  if (fit_ && !image_.isNull()) {
+    const double s = fitScale();
+    offset_ = QPointF((width() - image_.width() * s) / 2, (height() - 20 - image_.height() * s) / 2);
+    scale_ = s;
+  }
+}
+
+void ImageView::mouseMoveEvent(QMouseEvent* e) {
+  if (!(e->buttons() & Qt::LeftButton) || image_.isNull()) return;
+  fit_ = false;
+  offset_ += e->position() - drag_start_;
+  drag_start_ = e->position();
+  update();
+}
+
+void ImageView::mouseDoubleClickEvent(QMouseEvent*) { zoomToFit(); }
+
+}  // namespace mls

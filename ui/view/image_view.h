@@ -1,0 +1,43 @@
+// The large image in the middle of the window: zoom-to-fit by default, mouse-wheel zoom around the cursor,
+// drag to pan, double-click to fit again. Shows either the plain image or an overlay (Inspect tab).
+#pragma once
+#include <QImage>
+#include <QPointF>
+#include <QWidget>
+
+namespace mls {
+
+class ImageView : public QWidget {
+  Q_OBJECT
+ public:
+  explicit ImageView(QWidget* parent = nullptr);
+  void setImage(const QImage& image, const QString& caption = {});
+  const QImage& image() const { return image_; }
+  double zoom() const;  // current scale (image px -> widget px)
+  bool fitting() const { return fit_; }
+
+ public Q_SLOTS:
+  void zoomToFit();
+  void zoomIn();
+  void zoomOut();
+
+ protected:
+  void paintEvent(QPaintEvent*) override;
+  void wheelEvent(QWheelEvent* e) override;
+  void mousePressEvent(QMouseEvent* e) override;
+  void mouseMoveEvent(QMouseEvent* e) override;
+  void mouseDoubleClickEvent(QMouseEvent*) override;
+
+ private:
+  double fitScale() const;
+  void zoomBy(double factor, QPointF anchor);
+
+  QImage image_;
+  QString caption_;
+  bool fit_ = true;
+  double scale_ = 1.0;
+  QPointF offset_;  // image origin in widget coordinates when not fitting
+  QPointF drag_start_;
+};
+
+}  // namespace mls
