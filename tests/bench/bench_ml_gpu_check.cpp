@@ -1,0 +1,364 @@
+// Device checks for scripts/gpu-check (DESIGN §5): does the engine compute the same numbers on the device,
+// and does it learn there?
+//   1. parity: every loss (value and gradient) and a Query2Label forward/backward, float32 on the device
+//      against a float64 CPU reference computed from the same inputs and weights (TF32 switched off for
+//      the comparison so float32 means float32). With --device cpu both sides run on the CPU, so the check
+//      becomes float32-vs-float64 on one machine.
+//   2. learning: the Trainer (Q2L, ASL as the COCO command, AdamW + OneCycle, EMA; AMP fp16 with loss
+//      scaling on CUDA) on generated blob images must reach a stated validation mAP and loss drop.
+// Usage: bench_ml_gpu_check [--device cpu|cuda] [--quick] [--threads N]
+//   --quick skips the ResNet-101 parity model (the CPU mode of scripts/gpu-check uses it).
+// Prints PASS/FAIL lines and one JSON line per check ({"bench":"gpu_check",...}); exit code 1 on a FAIL.
+#include <torch/cuda.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "ml/batch_source.h"
+#include "ml/device.h"
+#include "ml/losses.h"
+#include "ml/models/backbone.h"
+#include "ml/models/query2label.h"
+#include "ml/models/tiny_cnn.h"
+#include "ml/tensor_batch_source.h"
+#include "ml/training/trainer.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Stated tolerances (relative). float32 carries ~7 digits; these leave room for reordered reductions
+// (cuDNN / cuBLAS / atomics) and the ~20 layers of a network, and still catch any real formula or
+// device bug, which shows up at 1e-2 or worse.
+constexpr double kLossValueTol = 1e-5;
+constexpr double kLossGradTol = 1e-5;
+constexpr double kModelLogitTol = 1e-4;
+constexpr double kModelGradTol = 1e-3;
+// Learning bar: blob classes are easy; chance mAP is the positive rate (~35 %).
+constexpr double kTrainMapBar = 90.0;
+constexpr double kTrainLossDropBar = 0.5;  // last epoch's mean loss <= this x the first epoch's
+
+int g_failures = 0;
+
+void report(const std::string& check, const std::string& name, bool pass, const std::string& text,
+            const std::string& json_fields) {
+  if (!pass) ++g_failures;
+  std::cout << (pass ? "PASS " : "FAIL ") << check << " " << name << ": " << text << "\n";
+  std::cout << "{\"bench\":\"gpu_check\",\"check\":\"" << check << "\",\"name\":\"" << name << "\",\"pass\":"
+            << (pass ? "true" : "false") << json_fields << "}" << std::endl;
+}
+
+std::string num(double v, int precision = 3) {
+  std::ostringstream s;
+  s.precision(precision);
+  s << std::scientific << v;
+  return s.str();
+}
+
+// max|a - ref| / max(max|ref|, floor): one number per tensor, scale-free.
+double relMaxError(const torch::Tensor& a, const torch::Tensor& ref, double floor = 1e-12) {
+  const auto r = ref.to(torch::kCPU, torch::kDouble);
+  const auto d = (a.to(torch::kCPU, torch::kDouble) - r).abs().max().item<double>();
+  return d / std::max(r.abs().max().item<double>(), floor);
+}
+
+// Turns TF32 off for the lifetime of the guard: parity compares float32 with float64, and TF32 (cuDNN's
+// default for convolutions) keeps only 10 mantissa bits.
+class StrictFloat32Guard {
+ public:
+  StrictFloat32Guard()
+      : cudnn_(at::globalContext().allowTF32CuDNN()), cublas_(at::globalContext().allowTF32CuBLAS()) {
+    at::globalContext().setAllowTF32CuDNN(false);
+    at::globalContext().setAllowTF32CuBLAS(false);
+  }
+  ~StrictFloat32Guard() {
+    at::globalContext().setAllowTF32CuDNN(cudnn_);
+    at::globalContext().setAllowTF32CuBLAS(cublas_);
+  }
+
+ private:
+  bool cudnn_, cublas_;
+};
+
+// ---- 1a. losses -------------------------------------------------------------------------------------
+
+struct LossCase {
+  std::string name;
+  mls::LossConfig config;
+  bool full_labels;  // 0/1 targets (BCE, focal, ASL) or single positives with some observed negatives
+};
+
+std::vector<LossCase> lossCases() {
+  std::vector<LossCase> cases;
+  auto add = [&](const std::string& name, mls::LossKind kind, bool full) {
+    mls::LossConfig c;
+    c.kind = kind;
+    cases.push_back({name, c, full});
+  };
+  add("bce", mls::LossKind::BCE, true);
+  add("focal", mls::LossKind::Focal, true);
+  add("asl-paper", mls::LossKind::ASL, true);  // gamma- 4, clip 0.05, eps 1e-8
+  cases.push_back({"asl-q2l-coco", mls::LossConfig::q2lCoco(), true});
+  add("an", mls::LossKind::AN, false);
+  add("an-ls", mls::LossKind::AN_LS, false);
+  add("wan", mls::LossKind::WAN, false);
+  add("epr", mls::LossKind::EPR, false);
+  add("role", mls::LossKind::ROLE, false);
+  return cases;
+}
+
+void checkLosses(const c10::Device& device) {
+  StrictFloat32Guard strict;
+  torch::manual_seed(7);
+  const int64_t b = 32, k = 20;
+  const auto f64 = torch::TensorOptions().dtype(torch::kDouble);
+  // Logits up to about +-12: confident predictions are where float32 formulas lose digits.
+  const auto logits = torch::randn({b, k}, f64) * 4.0;
+  const auto estimator = torch::randn({b, k}, f64) * 2.0;
+  const auto full = (torch::rand({b, k}, f64) < 0.3).to(torch::kDouble);
+  auto single = torch::zeros({b, k}, f64);
+  single.scatter_(1, torch::randint(k, {b, 1}, torch::kLong), 1.0);
+  single.masked_fill_((torch::rand({b, k}, f64) < 0.1) & (single == 0), -1.0);  // a few observed negatives
+
+  for (const auto& c : lossCases()) {
+    const auto& targets = c.full_labels ? full : single;
+    const bool with_estimator = mls::lossNeedsEstimator(c.config.kind);
+    auto run = [&](torch::ScalarType dtype, const c10::Device& dev) {
+      auto x = logits.to(dev, dtype).detach().requires_grad_(true);
+      auto e = estimator.to(dev, dtype).detach().requires_grad_(true);
+      auto loss = mls::multiLabelLoss(c.config, x, targets.to(dev, dtype), with_estimator ? e : torch::Tensor());
+      loss.backward();
+      return std::make_tuple(loss.detach(), x.grad(), with_estimator ? e.grad() : torch::Tensor());
+    };
+    const auto [ref_value, ref_grad, ref_egrad] = run(torch::kDouble, torch::Device(torch::kCPU));
+    const auto [value, grad, egrad] = run(torch::kFloat, device);
+    const double value_err = relMaxError(value, ref_value);
+    double grad_err = relMaxError(grad, ref_grad);
+    if (with_estimator) grad_err = std::max(grad_err, relMaxError(egrad, ref_egrad));
+    const bool pass = value_err <= kLossValueTol && grad_err <= kLossGradTol && std::isfinite(value_err + grad_err);
+    report("loss_parity", c.name, pass,
+           "value " + num(value_err) + " (tol " + num(kLossValueTol, 0) + "), grad " + num(grad_err) + " (tol " +
+               num(kLossGradTol, 0) + ")",
+           ",\"value_err\":" + num(value_err) + ",\"grad_err\":" + num(grad_err) + ",\"value_tol\":" +
+               num(kLossValueTol) + ",\"grad_tol\":" + num(kLossGradTol));
+  }
+}
+
+// ---- 1b. Query2Label forward / backward -------------------------------------------------------------
+
+struct ParityModel {
+  std::string name;
+  std::function<std::shared_ptr<mls::MultiLabelModel>()> build;
+  int64_t batch, image_size;
+};
+
+std::shared_ptr<mls::MultiLabelModel> smallQ2L() {
+  auto c = mls::Q2LConfig::smallCpu(20);
+  c.dropout = 0;  // dropout masks differ between devices; everything else must match
+  return std::make_shared<mls::Query2Label>(std::make_shared<mls::TinyCnn>(), c);
+}
+
+std::shared_ptr<mls::MultiLabelModel> paperQ2L() {
+  mls::BackboneOptions bo;
+  bo.name = "resnet101";
+  bo.frozen_bn = true;  // the official R101 setup
+  bo.freeze_stem = true;
+  auto c = mls::Q2LConfig::paperR101_448(80);
+  c.dropout = 0;
+  return std::make_shared<mls::Query2Label>(mls::makeBackbone(bo), c);
+}
+
+void checkModel(const ParityModel& m, const c10::Device& device) {
+  StrictFloat32Guard strict;
+  const auto start = Clock::now();
+  // Same seed, same CPU initialisation: identical weights in both copies.
+  torch::manual_seed(11);
+  auto ref = m.build();
+  torch::manual_seed(11);
+  auto cand = m.build();
+  ref->to(torch::kDouble);
+  cand->to(device);
+  ref->train();  // BatchNorm on batch statistics, as in training
+  cand->train();
+
+  torch::manual_seed(12);
+  const auto images = torch::randn({m.batch, 3, m.image_size, m.image_size}, torch::kDouble);
+  const auto targets = (torch::rand({m.batch, ref->numClasses()}) < 0.2).to(torch::kDouble);
+  const auto loss_cfg = mls::LossConfig::q2lCoco();
+
+  auto ref_out = ref->forward(images, /*want_attention=*/true);
+  mls::multiLabelLoss(loss_cfg, ref_out.logits, targets).backward();
+  auto out = cand->forward(images.to(device, torch::kFloat), true);
+  mls::multiLabelLoss(loss_cfg, out.logits, targets.to(device, torch::kFloat)).backward();
+
+  const double logit_err = relMaxError(out.logits, ref_out.logits);
+  const double attention_err = relMaxError(out.attention, ref_out.attention);
+  // Per-tensor relative gradient error; a tensor whose gradient is tiny next to the whole model's is
+  // measured against 1e-3 of the global norm instead of its own.
+  const auto ref_params = ref->named_parameters();
+  const auto params = cand->named_parameters();  // same registration order as ref_params
+  double global = 0;
+  for (const auto& p : ref_params)
+    if (p.value().grad().defined()) global += p.value().grad().pow(2).sum().item<double>();
+  global = std::sqrt(global);
+  double grad_err = 0, diff_sq = 0;
+  std::string worst;
+  int64_t compared = 0;
+  for (size_t i = 0; i < params.size(); ++i) {
+    const auto g_ref = ref_params[i].value().grad();
+    if (!g_ref.defined()) continue;
+    ++compared;
+    const auto g = params[i].value().grad();
+    const double diff = g.defined() ? (g.to(torch::kCPU, torch::kDouble) - g_ref).norm().item<double>() : INFINITY;
+    diff_sq += diff * diff;
+    const double err = diff / std::max(g_ref.norm().item<double>(), 1e-3 * global);
+    if (err > grad_err) grad_err = err, worst = params[i].key();
+  }
+  const double global_err = std::sqrt(diff_sq) / std::max(global, 1e-300);
+  std::cerr << "global grad err " << global_err << "\n";
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const bool pass = logit_err <= kModelLogitTol && attention_err <= kModelLogitTol && grad_err <= kModelGradTol &&
+                    compared > 0 && std::isfinite(logit_err + grad_err + attention_err);
+  report("model_parity", m.name, pass,
+         "logits " + num(logit_err) + ", attention " + num(attention_err) + " (tol " + num(kModelLogitTol, 0) +
+             "), worst of " + std::to_string(compared) + " gradients " + num(grad_err) + " (tol " +
+             num(kModelGradTol, 0) + ", " + worst + "), " + std::to_string(seconds).substr(0, 5) + " s",
+         ",\"logit_err\":" + num(logit_err) + ",\"attention_err\":" + num(attention_err) + ",\"grad_err\":" +
+             num(grad_err) + ",\"logit_tol\":" + num(kModelLogitTol) + ",\"grad_tol\":" + num(kModelGradTol) +
+             ",\"gradients\":" + std::to_string(compared));
+}
+
+// ---- 2. learning on generated data ------------------------------------------------------------------
+
+constexpr int kBlobClasses = 6;
+constexpr int kBlobSide = 32;
+constexpr int kBlobSize = 8;  // blobs sit in distinct cells of a 4x4 grid
+
+// Noise images in which class k is present as an 8x8 block of its own colour, a sign pattern over the
+// three channels (k = 0..5 use six of the eight patterns). Each image holds 1-4 classes.
+std::pair<torch::Tensor, torch::Tensor> makeBlobs(int64_t n, uint64_t seed) {
+  mls::DeterministicRng rng(seed);
+  auto images = torch::rand({n, 3, kBlobSide, kBlobSide}, torch::TensorOptions().dtype(torch::kFloat)) - 0.5;
+  auto labels = torch::zeros({n, kBlobClasses});
+  constexpr int kCells = (kBlobSide / kBlobSize) * (kBlobSide / kBlobSize);
+  for (int64_t i = 0; i < n; ++i) {
+    std::vector<int> cells(kCells);
+    for (int c = 0; c < kCells; ++c) cells[c] = c;
+    int placed = 0;
+    for (int k = 0; k < kBlobClasses; ++k) {
+      if (!rng.bernoulli(0.35) && !(k == kBlobClasses - 1 && placed == 0)) continue;
+      const int pick = placed + static_cast<int>(rng.below(kCells - placed));  // partial Fisher-Yates
+      std::swap(cells[placed], cells[pick]);
+      const int cell = cells[placed++];
+      const int y = (cell / (kBlobSide / kBlobSize)) * kBlobSize, x = (cell % (kBlobSide / kBlobSize)) * kBlobSize;
+      const int pattern = k + 1;  // skip all-negative so every class has a bright channel
+      for (int ch = 0; ch < 3; ++ch)
+        images.index_put_({i, ch, torch::indexing::Slice(y, y + kBlobSize), torch::indexing::Slice(x, x + kBlobSize)},
+                          (pattern >> ch) & 1 ? 2.0 : -2.0);
+      labels[i][k] = 1;
+    }
+  }
+  return {images, labels};
+}
+
+struct EpochLog : mls::TrainObserver {
+  std::vector<mls::EpochInfo> epochs;
+  void onEpoch(const mls::EpochInfo& e) override { epochs.push_back(e); }
+  void onMessage(mls::MessageLevel level, const std::string& text) override {
+    if (level != mls::MessageLevel::Info) std::cerr << "  [trainer] " << text << "\n";
+  }
+};
+
+void checkLearning(const std::string& device_name, const c10::Device& device) {
+  const auto start = Clock::now();
+  const auto train = makeBlobs(512, 1);
+  const auto val = makeBlobs(256, 2);
+  mls::TensorBatchSource train_src(train.first, train.second, 32, /*shuffle=*/true, 5);
+  mls::TensorBatchSource val_src(val.first, val.second, 128);
+
+  torch::manual_seed(3);
+  mls::TinyCnnOptions tiny;
+  tiny.widths = {16, 32, 48};  // stride 4: a 32 px image gives an 8x8 map to attend over
+  tiny.double_conv = false;
+  auto config = mls::Q2LConfig::smallCpu(kBlobClasses);
+  config.hidden_dim = 64;
+  config.dim_feedforward = 128;
+  auto model = std::make_shared<mls::Query2Label>(std::make_shared<mls::TinyCnn>(tiny), config);
+
+  mls::TrainerOptions o;
+  o.device = device_name;
+  o.epochs = 6;
+  o.lr = 2e-3;  // a small model from scratch: the paper's 1e-4 is for a pretrained R101
+  o.loss = mls::LossConfig::q2lCoco();
+  o.ema_decay = 0.9;
+  // On CUDA the mixed-precision path with dynamic loss scaling is what the GPU recipe uses.
+  o.amp = device.is_cuda();
+  o.amp_dtype = "fp16";
+  EpochLog log;
+  mls::Trainer trainer(model, o, &log);
+  const auto result = trainer.fit(train_src, &val_src);
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+
+  const double first = log.epochs.empty() ? NAN : log.epochs.front().train_loss;
+  const double last = log.epochs.empty() ? NAN : log.epochs.back().train_loss;
+  const bool pass = result.epochs_run == o.epochs && result.best_val_map >= kTrainMapBar &&
+                    last <= kTrainLossDropBar * first;
+  std::ostringstream text;
+  text.setf(std::ios::fixed);
+  text.precision(2);
+  text << "best val mAP " << result.best_val_map << " (bar " << kTrainMapBar << "), train loss " << first << " -> "
+       << last << " (bar x" << kTrainLossDropBar << "), " << o.epochs << " epochs"
+       << (o.amp ? " AMP fp16" : " fp32") << ", " << seconds << " s";
+  std::ostringstream json;
+  json << ",\"best_val_map\":" << result.best_val_map << ",\"map_bar\":" << kTrainMapBar << ",\"first_loss\":" << first
+       << ",\"last_loss\":" << last << ",\"epochs\":" << result.epochs_run << ",\"amp\":" << (o.amp ? "true" : "false")
+       << ",\"seconds\":" << seconds;
+  report("learning", "q2l_blobs", pass, text.str(), json.str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string device_name = "cpu";
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--device" && i + 1 < argc) device_name = argv[++i];
+    else if (a == "--quick") quick = true;
+    else if (a == "--threads" && i + 1 < argc) torch::set_num_threads(std::stoi(argv[++i]));
+    else {
+      std::cerr << "usage: bench_ml_gpu_check [--device cpu|cuda] [--quick] [--threads N]\n";
+      return 2;
+    }
+  }
+  c10::Device device(c10::kCPU);
+  try {
+    device = mls::resolveDevice(device_name);
+  } catch (const std::exception& e) {
+    std::cerr << "bench_ml_gpu_check: " << e.what() << "\n";
+    return 2;
+  }
+  std::cout << "device checks on " << mls::describeDevice(device_name) << " against a float64 CPU reference\n";
+  const auto start = Clock::now();
+  try {
+    checkLosses(device);
+    checkModel({"q2l_small_tiny_64px", smallQ2L, 4, 64}, device);
+    if (!quick) checkModel({"q2l_paper_r101_224px", paperQ2L, 2, 224}, device);
+    checkLearning(device_name, device);
+  } catch (const std::exception& e) {
+    std::cout << "FAIL exception: " << e.what() << "\n";
+    ++g_failures;
+  }
+  std::cout << (g_failures == 0 ? "all device checks passed" : std::to_string(g_failures) + " device check(s) failed")
+            << " in " << std::chrono::duration<double>(Clock::now() - start).count() << " s\n";
+  return g_failures == 0 ? 0 : 1;
+}
