@@ -22,8 +22,9 @@ void RunRecorder::flush() {
 }
 
 void RunRecorder::onStep(const StepInfo& s) {
-  pending_.push_back({s.epoch + epoch_offset_, s.global_step, "loss", s.loss});
-  pending_.push_back({s.epoch + epoch_offset_, s.global_step, "lr", s.lr});
+  last_step_ = s.global_step + step_offset_;
+  pending_.push_back({s.epoch + epoch_offset_, last_step_, "loss", s.loss});
+  pending_.push_back({s.epoch + epoch_offset_, last_step_, "lr", s.lr});
   if (pending_.size() >= 200) flush();
   if (next_) next_->onStep(s);
 }

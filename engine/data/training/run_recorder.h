@@ -24,8 +24,12 @@ class RunRecorder : public TrainObserver {
   void onMessage(MessageLevel level, const std::string& text) override;
   void onCheckpoint(int epoch, const std::string& path, double val_map) override;
 
-  // Offset added to epochs reported by the trainer (the LinearInit phase runs before end-to-end epochs).
-  void setEpochOffset(int offset) { epoch_offset_ = offset; }
+  // Called between training phases (LinearInit's linear phase, then end-to-end): later epochs and steps are
+  // recorded after the earlier phase's, since the trainer numbers each phase from 1.
+  void setEpochOffset(int offset) {
+    epoch_offset_ = offset;
+    step_offset_ = last_step_;
+  }
   double bestValMap() const { return best_; }
 
  private:
@@ -34,6 +38,7 @@ class RunRecorder : public TrainObserver {
   TrainObserver* next_;
   std::vector<RunMetric> pending_;
   int epoch_offset_ = 0;
+  int64_t step_offset_ = 0, last_step_ = 0;
   double best_ = -1;
 };
 

@@ -1,0 +1,26 @@
+#include "train/run_curves.h"
+
+#include "data/store/project_store.h"
+
+namespace mls {
+
+RunCurves loadRunCurves(ProjectStore& store, int64_t run_id) {
+  RunCurves c;
+  for (const auto& m : store.runMetrics(run_id, "loss")) {
+    c.loss_steps.push_back(static_cast<double>(m.step));
+    c.loss.push_back(m.value);
+  }
+  auto epochs = store.runMetrics(run_id, "val_map_raw");
+  if (epochs.empty()) epochs = store.runMetrics(run_id, "val_map");
+  for (const auto& m : epochs) {
+    c.raw_epochs.push_back(m.epoch);
+    c.map_raw.push_back(m.value);
+  }
+  for (const auto& m : store.runMetrics(run_id, "val_map_ema")) {
+    c.ema_epochs.push_back(m.epoch);
+    c.map_ema.push_back(m.value);
+  }
+  return c;
+}
+
+}  // namespace mls

@@ -1,0 +1,278 @@
+#include "train/train_form.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLineEdit>
+#include <QSpinBox>
+#include <QToolButton>
+
+#include "ml/device.h"
+#include "train/scientific_spin_box.h"
+#include "train/train_presets.h"
+
+namespace mls {
+
+namespace {
+
+const QString kTorchScriptPrefix = QStringLiteral("torchscript:");
+const QString kChooseTorchScript = QStringLiteral("__choose_torchscript__");
+
+QSpinBox* spin(int lo, int hi, int value, int step = 1) {
+  auto* s = new QSpinBox;
+  s->setRange(lo, hi);
+  s->setValue(value);
+  s->setSingleStep(step);
+  s->setKeyboardTracking(false);
+  return s;
+}
+
+}  // namespace
+
+TrainForm::TrainForm(QWidget* parent) : QWidget(parent) {
+  preset_ = new QComboBox;
+  preset_->addItem(tr("Custom"), -1);
+  for (size_t i = 0; i < trainPresets().size(); ++i) {
+    preset_->addItem(trainPresets()[i].name, static_cast<int>(i));
+    preset_->setItemData(preset_->count() - 1, trainPresets()[i].description, Qt::ToolTipRole);
+  }
+
+  method_ = new QComboBox;
+  method_->addItem(tr("Query2Label"), "q2l");
+  method_->addItem(tr("Single positive (MLSPL)"), "mlspl");
+  method_->addItem(tr("Hybrid (Q2L + single-positive loss)"), "hybrid");
+
+  loss_ = new QComboBox;
+  const std::pair<const char*, const char*> losses[] = {
+      {"asl", "ASL (asymmetric focal)"}, {"bce", "BCE (full labels)"}, {"focal", "Focal"},
+      {"an", "AN (assume negative)"},    {"an-ls", "AN-LS (label smoothing)"}, {"wan", "WAN (weighted AN)"},
+      {"epr", "EPR"},                    {"role", "ROLE"}};
+  for (const auto& [key, text] : losses) loss_->addItem(tr(text), QString::fromLatin1(key));
+
+  labels_ = new QComboBox;
+  labels_->addItem(tr("Full ground truth"), "full");
+  labels_->addItem(tr("Single positive per image"), "single");
+
+  backbone_ = new QComboBox;
+  backbone_->addItem(tr("Tiny CNN (CPU demo)"), "tiny");
+  backbone_->addItem("ResNet-18", "resnet18");
+  backbone_->addItem("ResNet-50", "resnet50");
+  backbone_->addItem("ResNet-101", "resnet101");
+  backbone_->addItem(tr("TorchScript file…"), kChooseTorchScript);
+
+  weights_ = new QLineEdit;
+  weights_->setPlaceholderText(tr("none: train from scratch"));
+  weights_->setToolTip(tr("Backbone weights with torchvision names, or whole-model weights (.pt)"));
+  weights_browse_ = new QToolButton;
+  weights_browse_->setText(QStringLiteral("…"));
+  weights_browse_->setToolTip(tr("Choose a weights file"));
+  auto* weights_row = new QHBoxLayout;
+  weights_row->setContentsMargins(0, 0, 0, 0);
+  weights_row->addWidget(weights_, 1);
+  weights_row->addWidget(weights_browse_);
+
+  image_size_ = spin(16, 2048, 64, 32);
+  image_size_->setSuffix(QStringLiteral(" px"));
+  batch_ = spin(1, 4096, 32);
+  epochs_ = spin(1, 10000, 30);
+  lr_ = new ScientificSpinBox;
+  lr_->setValue(1e-3);
+
+  device_ = new QComboBox;
+  device_->addItem(tr("Auto (CUDA if present)"), "auto");
+  device_->addItem(tr("CPU"), "cpu");
+  for (const auto& d : cudaDevices())
+    device_->addItem(QStringLiteral("CUDA %1: %2 (%3 GiB)")
+                         .arg(d.index)
+                         .arg(QString::fromStdString(d.name))
+                         .arg(d.total_memory_gib, 0, 'f', 1),
+                     QStringLiteral("cuda:%1").arg(d.index));
+
+  amp_ = new QCheckBox(tr("Mixed precision (CUDA)"));
+  ema_on_ = new QCheckBox;
+  ema_decay_ = new QDoubleSpinBox;
+  ema_decay_->setDecimals(5);
+  ema_decay_->setRange(0.9, 0.99999);
+  ema_decay_->setSingleStep(0.0001);
+  ema_decay_->setValue(0.9997);  // Q2L's ModelEma decay
+  auto* ema_row = new QHBoxLayout;
+  ema_row->setContentsMargins(0, 0, 0, 0);
+  ema_row->addWidget(ema_on_);
+  ema_row->addWidget(ema_decay_, 1);
+
+  linear_init_ = spin(0, 1000, 0);
+  linear_init_->setSpecialValueText(tr("off"));
+  linear_init_->setToolTip(tr("MLSPL LinearInit: epochs of a linear head on cached frozen features first"));
+  grad_accum_ = spin(1, 256, 1);
+  early_stop_ = spin(-1, 1000, -1);
+  early_stop_->setSpecialValueText(tr("method default"));
+  early_stop_->setToolTip(tr("Stop after N epochs without val mAP improvement (0 = never; Q2L default 8)"));
+  workers_ = spin(0, 64, 2);
+  workers_->setToolTip(tr("Image decoding threads"));
+  run_name_ = new QLineEdit;
+  run_name_->setPlaceholderText(tr("automatic"));
+
+  // Long entries ("Hybrid (Q2L + single-positive loss)") must not force a wide dock.
+  for (auto* box : {preset_, method_, loss_, labels_, backbone_, device_}) {
+    box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    box->setMinimumContentsLength(12);
+  }
+
+  auto* form = new QFormLayout(this);
+  form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+  form->addRow(tr("Preset"), preset_);
+  form->addRow(tr("Method"), method_);
+  form->addRow(tr("Loss"), loss_);
+  form->addRow(tr("Labels"), labels_);
+  form->addRow(tr("Backbone"), backbone_);
+  form->addRow(tr("Weights"), weights_row);
+  form->addRow(tr("Image size"), image_size_);
+  form->addRow(tr("Batch"), batch_);
+  form->addRow(tr("Epochs"), epochs_);
+  form->addRow(tr("Learning rate"), lr_);
+  form->addRow(tr("Device"), device_);
+  form->addRow(tr("AMP"), amp_);
+  form->addRow(tr("EMA decay"), ema_row);
+  form->addRow(tr("Linear init"), linear_init_);
+  form->addRow(tr("Grad accum"), grad_accum_);
+  form->addRow(tr("Early stop"), early_stop_);
+  form->addRow(tr("Loader threads"), workers_);
+  form->addRow(tr("Run name"), run_name_);
+
+  connect(preset_, qOverload<int>(&QComboBox::activated), this,
+          [this](int i) { applyPreset(preset_->itemData(i).toInt()); });
+  connect(backbone_, qOverload<int>(&QComboBox::activated), this, &TrainForm::onBackboneActivated);
+  connect(weights_browse_, &QToolButton::clicked, this, &TrainForm::chooseWeights);
+  connect(ema_on_, &QCheckBox::toggled, this, &TrainForm::updateEnabled);
+  connect(method_, qOverload<int>(&QComboBox::currentIndexChanged), this, &TrainForm::updateEnabled);
+
+  // Any edit by hand turns the preset box back to "Custom".
+  auto edited = [this] {
+    if (applying_) return;
+    preset_->setCurrentIndex(0);
+    Q_EMIT changed();
+  };
+  for (auto* box : {method_, loss_, labels_, backbone_, device_})
+    connect(box, qOverload<int>(&QComboBox::currentIndexChanged), this, edited);
+  for (auto* s : {image_size_, batch_, epochs_, linear_init_, grad_accum_, early_stop_, workers_})
+    connect(s, qOverload<int>(&QSpinBox::valueChanged), this, edited);
+  for (auto* s : {static_cast<QDoubleSpinBox*>(lr_), ema_decay_})
+    connect(s, qOverload<double>(&QDoubleSpinBox::valueChanged), this, edited);
+  for (auto* c : {amp_, ema_on_}) connect(c, &QCheckBox::toggled, this, edited);
+  connect(weights_, &QLineEdit::textEdited, this, edited);
+
+  applyPreset(0);  // CPU demo: what runs anywhere
+}
+
+void TrainForm::selectData(QComboBox* box, const QString& value) {
+  const int i = box->findData(value);
+  if (i >= 0) box->setCurrentIndex(i);
+}
+
+TrainRequest TrainForm::request() const {
+  TrainRequest r;
+  r.method = method_->currentData().toString().toStdString();
+  r.loss = loss_->currentData().toString().toStdString();
+  r.labels = labels_->currentData().toString().toStdString();
+  r.backbone = backbone_->currentData().toString().toStdString();
+  r.weights = weights_->text().trimmed().toStdString();
+  r.image_size = image_size_->value();
+  r.batch = batch_->value();
+  r.epochs = epochs_->value();
+  r.lr = lr_->value();
+  r.device = device_->currentData().toString().toStdString();
+  r.amp = amp_->isChecked();
+  r.ema = ema_on_->isChecked() ? ema_decay_->value() : 0.0;
+  r.linear_init = r.method == "mlspl" ? linear_init_->value() : 0;
+  r.grad_accum = grad_accum_->value();
+  r.early_stop = early_stop_->value();
+  r.workers = workers_->value();
+  r.run_name = run_name_->text().trimmed().toStdString();
+  return r;
+}
+
+void TrainForm::setRequest(const TrainRequest& r) {
+  applying_ = true;
+  selectData(method_, QString::fromStdString(r.method));
+  selectData(loss_, QString::fromStdString(r.loss));
+  selectData(labels_, QString::fromStdString(r.labels));
+  const QString backbone = QString::fromStdString(r.backbone);
+  if (backbone.startsWith(kTorchScriptPrefix))
+    setTorchScriptBackbone(backbone.mid(kTorchScriptPrefix.size()));
+  else
+    selectData(backbone_, backbone);
+  last_backbone_index_ = backbone_->currentIndex();
+  weights_->setText(QString::fromStdString(r.weights));
+  if (r.image_size > 0) image_size_->setValue(r.image_size);
+  if (r.batch > 0) batch_->setValue(r.batch);
+  if (r.epochs > 0) epochs_->setValue(r.epochs);
+  if (r.lr > 0) lr_->setValue(r.lr);
+  const QString device = QString::fromStdString(r.device);
+  if (device_->findData(device) >= 0) selectData(device_, device);
+  amp_->setChecked(r.amp);
+  ema_on_->setChecked(r.ema > 0);
+  if (r.ema > 0) ema_decay_->setValue(r.ema);
+  linear_init_->setValue(r.linear_init);
+  grad_accum_->setValue(std::max(1, r.grad_accum));
+  early_stop_->setValue(r.early_stop);
+  workers_->setValue(r.workers);
+  run_name_->setText(QString::fromStdString(r.run_name));
+  preset_->setCurrentIndex(0);  // applyPreset names the preset afterwards
+  applying_ = false;
+  updateEnabled();
+  Q_EMIT changed();
+}
+
+void TrainForm::applyPreset(int index) {
+  if (index < 0 || index >= static_cast<int>(trainPresets().size())) return;
+  setRequest(trainPresets()[static_cast<size_t>(index)].request);
+  applying_ = true;
+  preset_->setCurrentIndex(preset_->findData(index));
+  applying_ = false;
+}
+
+void TrainForm::setTorchScriptBackbone(const QString& path) {
+  const QString key = kTorchScriptPrefix + path;
+  int i = backbone_->findData(key);
+  if (i < 0) {
+    // Insert before the "TorchScript file…" entry, which stays last.
+    i = backbone_->count() - 1;
+    backbone_->insertItem(i, tr("TorchScript: %1").arg(QFileInfo(path).fileName()), key);
+    backbone_->setItemData(i, path, Qt::ToolTipRole);
+  }
+  backbone_->setCurrentIndex(i);
+  last_backbone_index_ = i;
+}
+
+void TrainForm::onBackboneActivated(int index) {
+  if (backbone_->itemData(index).toString() != kChooseTorchScript) {
+    last_backbone_index_ = index;
+    return;
+  }
+  const QString path = QFileDialog::getOpenFileName(this, tr("TorchScript backbone"), QString(),
+                                                    tr("TorchScript archives (*.pt *.pth *.ts *.zip);;All files (*)"));
+  if (path.isEmpty())
+    backbone_->setCurrentIndex(last_backbone_index_);
+  else
+    setTorchScriptBackbone(path);
+}
+
+void TrainForm::chooseWeights() {
+  const QString path = QFileDialog::getOpenFileName(this, tr("Weights file"), weights_->text(),
+                                                    tr("Weights (*.pt *.pth *.bin);;All files (*)"));
+  if (path.isEmpty()) return;
+  weights_->setText(path);
+  if (!applying_) preset_->setCurrentIndex(0);
+  Q_EMIT changed();
+}
+
+void TrainForm::updateEnabled() {
+  ema_decay_->setEnabled(ema_on_->isChecked());
+  linear_init_->setEnabled(method_->currentData().toString() == QLatin1String("mlspl"));
+}
+
+}  // namespace mls

@@ -1,0 +1,72 @@
+// The Train tab's settings: every TrainRequest field a user chooses, plus presets. Knows nothing about
+// running; request() reads the widgets and setRequest() fills them.
+#pragma once
+#include <QWidget>
+
+#include "data/training/train_request.h"
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLineEdit;
+class QSpinBox;
+class QToolButton;
+
+namespace mls {
+
+class ScientificSpinBox;
+
+class TrainForm : public QWidget {
+  Q_OBJECT
+ public:
+  explicit TrainForm(QWidget* parent = nullptr);
+
+  // The chosen settings (project left empty; the panel fills it).
+  TrainRequest request() const;
+  void setRequest(const TrainRequest& request);
+  // Index into trainPresets(); fills the form.
+  void applyPreset(int index);
+  // A user-chosen TorchScript backbone file; selects "torchscript:PATH".
+  void setTorchScriptBackbone(const QString& path);
+
+  // Widgets tests and the panel address directly.
+  QComboBox* presetBox() const { return preset_; }
+  QComboBox* methodBox() const { return method_; }
+  QComboBox* backboneBox() const { return backbone_; }
+  QComboBox* deviceBox() const { return device_; }
+  QLineEdit* weightsEdit() const { return weights_; }
+
+ Q_SIGNALS:
+  void changed();
+
+ private:
+  void updateEnabled();
+  void chooseWeights();
+  void onBackboneActivated(int index);
+  static void selectData(QComboBox* box, const QString& value);
+
+  QComboBox* preset_;
+  QComboBox* method_;
+  QComboBox* loss_;
+  QComboBox* labels_;
+  QComboBox* backbone_;
+  QLineEdit* weights_;
+  QToolButton* weights_browse_;
+  QSpinBox* image_size_;
+  QSpinBox* batch_;
+  QSpinBox* epochs_;
+  ScientificSpinBox* lr_;
+  QComboBox* device_;
+  QCheckBox* amp_;
+  QCheckBox* ema_on_;
+  QDoubleSpinBox* ema_decay_;
+  QSpinBox* linear_init_;
+  QSpinBox* grad_accum_;
+  QSpinBox* early_stop_;
+  QSpinBox* workers_;
+  QLineEdit* run_name_;
+  bool applying_ = false;
+  int last_backbone_index_ = 0;
+};
+
+}  // namespace mls

@@ -1,0 +1,141 @@
+#include "train/training_worker.h"
+
+#include <chrono>
+
+#include "data/training/training_session.h"
+
+namespace mls {
+
+namespace {
+// Batches of step points and progress records leave the training thread at most this often.
+constexpr auto kEmitInterval = std::chrono::milliseconds(30);
+}  // namespace
+
+class TrainingWorker::Observer : public TrainObserver {
+ public:
+  explicit Observer(TrainingWorker& worker) : worker_(worker) {}
+  void setSession(const TrainingSession* session) { session_ = session; }
+
+  void onStep(const StepInfo& s) override {
+    announceRun();
+    // MLSPL LinearInit trains a linear phase first and then restarts epoch and step counts for the end-to-end
+    // phase; continue the numbering so the curves run on instead of drawing over themselves.
+    if (s.global_step + step_offset_ <= last_step_) step_offset_ = last_step_;
+    last_step_ = s.global_step + step_offset_;
+    pending_.push_back({last_step_, s.epoch + epoch_offset_, s.loss});
+    // The last batch of an epoch goes out now: validation may take a while before the next callback.
+    if (s.step >= s.steps_per_epoch || std::chrono::steady_clock::now() - last_steps_ >= kEmitInterval) flushSteps();
+  }
+
+  void onProgress(const ProgressInfo& p) override {
+    announceRun();
+    const auto now = std::chrono::steady_clock::now();
+    if (p.step < p.steps_per_epoch && now - last_progress_ < kEmitInterval) return;
+    last_progress_ = now;
+    Q_EMIT worker_.progress(p);
+  }
+
+  void onEpoch(const EpochInfo& e) override {
+    announceRun();
+    flushSteps();
+    worker_.callback_thread_ = QThread::currentThread();
+    if (e.epoch + epoch_offset_ <= last_epoch_) epoch_offset_ = last_epoch_;
+    EpochInfo shifted = e;
+    shifted.epoch = e.epoch + epoch_offset_;
+    last_epoch_ = shifted.epoch;
+    Q_EMIT worker_.epochFinished(session_ ? session_->runId() : 0, shifted);
+  }
+
+  void onMessage(MessageLevel level, const std::string& text) override {
+    announceRun();
+    Q_EMIT worker_.message(static_cast<int>(level), QString::fromStdString(text));
+  }
+
+  void onCheckpoint(int epoch, const std::string& path, double) override {
+    Q_EMIT worker_.message(static_cast<int>(MessageLevel::Info),
+                           QStringLiteral("epoch %1: checkpoint %2").arg(epoch).arg(QString::fromStdString(path)));
+  }
+
+  void flushSteps() {
+    last_steps_ = std::chrono::steady_clock::now();
+    if (pending_.isEmpty()) return;
+    Q_EMIT worker_.stepsReady(pending_);
+    pending_.clear();
+  }
+
+  // The run id exists once the session created the run, before its first callback.
+  void announceRun() {
+    if (announced_ || !session_) return;
+    if (const auto id = session_->runId(); id > 0) {
+      announced_ = true;
+      Q_EMIT worker_.runIdKnown(id);
+    }
+  }
+  bool announced() const { return announced_; }
+
+ private:
+  TrainingWorker& worker_;
+  const TrainingSession* session_ = nullptr;
+  QVector<StepPoint> pending_;
+  std::chrono::steady_clock::time_point last_steps_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_progress_{};
+  bool announced_ = false;
+  int64_t last_step_ = 0, step_offset_ = 0;
+  int last_epoch_ = 0, epoch_offset_ = 0;
+};
+
+TrainingWorker::TrainingWorker(QObject* parent) : QObject(parent) {
+  qRegisterMetaType<mls::StepPoint>();
+  qRegisterMetaType<QVector<mls::StepPoint>>();
+  qRegisterMetaType<mls::ProgressInfo>();
+  qRegisterMetaType<mls::EpochInfo>();
+}
+
+TrainingWorker::~TrainingWorker() = default;
+
+void TrainingWorker::cancel() {
+  cancel_pending_ = true;
+  std::lock_guard<std::mutex> lock(session_mutex_);
+  if (session_) session_->cancel();
+}
+
+void TrainingWorker::train(const TrainRequest& request) {
+  busy_ = true;
+  callback_thread_ = nullptr;
+  QString status = QStringLiteral("finished"), text;
+  int64_t run_id = 0;
+  {
+    Observer observer(*this);
+    TrainingSession session(request, &observer);
+    observer.setSession(&session);
+    {
+      std::lock_guard<std::mutex> lock(session_mutex_);
+      session_ = &session;
+      if (cancel_pending_.exchange(false)) session.cancel();
+    }
+    try {
+      const auto outcome = session.run();
+      if (outcome.cancelled) status = QStringLiteral("cancelled");
+      if (outcome.skipped_images > 0)
+        text = QStringLiteral("%1 images could not be read and were skipped").arg(outcome.skipped_images);
+    } catch (const std::exception& e) {
+      status = QStringLiteral("failed");
+      text = QString::fromUtf8(e.what());
+    } catch (...) {
+      status = QStringLiteral("failed");
+      text = QStringLiteral("unknown error");
+    }
+    observer.flushSteps();
+    run_id = session.runId();
+    {
+      std::lock_guard<std::mutex> lock(session_mutex_);
+      session_ = nullptr;
+    }
+    if (run_id > 0 && !observer.announced()) Q_EMIT runIdKnown(run_id);
+  }
+  cancel_pending_ = false;
+  busy_ = false;
+  Q_EMIT runFinished(run_id, status, text);
+}
+
+}  // namespace mls
