@@ -123,7 +123,7 @@ class TestTrainPanel : public QObject {
     QCOMPARE(r.backbone, std::string("tiny"));
     QCOMPARE(r.image_size, 64);
     QCOMPARE(r.batch, 32);
-    QCOMPARE(r.epochs, 30);
+    QCOMPARE(r.epochs, 40);
     QCOMPARE(r.lr, 1e-3);
     form.applyPreset(1);
     r = form.request();

@@ -353,7 +353,9 @@ void InspectPanel::onInspectionDone(const InspectionResult& result) {
 
   updateHeadChoices(result_.has_attention ? static_cast<int>(result_.attention.size(0)) : 0);
 
-  // Keep the chosen label across images: select its row again (which the reset cleared).
+  // Keep the chosen label across images: select its row again (which the reset cleared). With none chosen
+  // yet, show where the top-scoring label's query looks, so the attention view is never empty by default.
+  if (selected_label_ < 0 && result_.has_attention && model_->rowCount() > 0) selected_label_ = model_->classIdxAt(0);
   const int row = model_->rowOfClass(selected_label_);
   if (row >= 0) table_->selectRow(row);
   renderOverlay();

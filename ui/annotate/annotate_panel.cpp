@@ -1,0 +1,738 @@
+#include "annotate/annotate_panel.h"
+
+#include <QAbstractSpinBox>
+#include <QApplication>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QKeyEvent>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListView>
+#include <QMenu>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QShortcut>
+#include <QTextEdit>
+#include <QToolButton>
+#include <QUndoStack>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+#include <algorithm>
+
+#include "annotate/label_palette_model.h"
+#include "annotate/palette_chip_delegate.h"
+#include "annotate/set_single_positive_command.h"
+#include "annotate/uncertainty_ranking.h"
+#include "data/store/project_store.h"
+#include "project_session.h"
+
+namespace mls {
+
+namespace {
+const char* const kPinnedMetaKey = "annotate.pinned";
+
+ImageFilter trainFilter(std::optional<bool> annotated = std::nullopt) {
+  ImageFilter f;
+  f.split = Split::Train;
+  f.annotated = annotated;
+  return f;
+}
+
+// Widgets that take typed text: while one has focus, the panel's single-key shortcuts stay off.
+bool takesText(const QWidget* w) {
+  if (!w) return false;
+  if (qobject_cast<const QLineEdit*>(w) || qobject_cast<const QTextEdit*>(w) ||
+      qobject_cast<const QPlainTextEdit*>(w) || qobject_cast<const QAbstractSpinBox*>(w))
+    return true;
+  if (auto* combo = qobject_cast<const QComboBox*>(w)) return combo->isEditable();
+  return false;
+}
+
+QString sourceText(AnnotationSource s) {
+  switch (s) {
+    case AnnotationSource::User: return QObject::tr("by you");
+    case AnnotationSource::Generated: return QObject::tr("generated");
+    case AnnotationSource::AcceptedSuggestion: return QObject::tr("accepted suggestion");
+  }
+  return {};
+}
+}  // namespace
+
+AnnotatePanel::AnnotatePanel(ProjectSession* session, QWidget* parent) : QWidget(parent), session_(session) {
+  undo_ = new QUndoStack(this);
+  palette_ = new LabelPaletteModel(this);
+  ranking_watcher_ = new QFutureWatcher<std::vector<int64_t>>(this);
+  connect(ranking_watcher_, &QFutureWatcherBase::finished, this, &AnnotatePanel::onRankingFinished);
+  buildUi();
+  buildShortcuts();
+  connect(session_, &ProjectSession::projectOpened, this, &AnnotatePanel::onProjectOpened);
+  connect(session_, &ProjectSession::currentImageChanged, this, &AnnotatePanel::onCurrentImageChanged);
+  connect(session_, &ProjectSession::annotationChanged, this, &AnnotatePanel::onAnnotationChanged);
+  connect(session_, &ProjectSession::currentRunChanged, this, &AnnotatePanel::onRunChanged);
+  connect(session_, &ProjectSession::runsChanged, this, &AnnotatePanel::onRunChanged);
+  focus_connection_ = connect(qApp, &QApplication::focusChanged, this, &AnnotatePanel::updateShortcutsEnabled);
+  if (session_->isOpen()) onProjectOpened();
+  else refreshImage();
+}
+
+AnnotatePanel::~AnnotatePanel() {
+  // ~QWidget deletes the shortcuts and then still moves focus: stop listening first.
+  disconnect(focus_connection_);
+  shortcuts_.clear();
+  // The ranking worker holds its own connection to the project file; let it finish before the panel goes.
+  ranking_watcher_->waitForFinished();
+}
+
+// ------------------------------------------------------------------------------------------------ layout
+
+void AnnotatePanel::buildUi() {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(6, 6, 6, 6);
+  layout->setSpacing(6);
+
+  progress_label_ = new QLabel(this);
+  QFont bold = progress_label_->font();
+  bold.setBold(true);
+  progress_label_->setFont(bold);
+  progress_bar_ = new QProgressBar(this);
+  progress_bar_->setTextVisible(false);
+  progress_bar_->setMaximumHeight(8);
+  layout->addWidget(progress_label_);
+  layout->addWidget(progress_bar_);
+
+  image_label_ = new QLabel(this);
+  image_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  current_label_ = new QLabel(this);
+  layout->addWidget(image_label_);
+  layout->addWidget(current_label_);
+
+  suggestion_row_ = new QWidget(this);
+  auto* sugg = new QHBoxLayout(suggestion_row_);
+  sugg->setContentsMargins(0, 0, 0, 0);
+  suggestion_label_ = new QLabel(suggestion_row_);
+  accept_button_ = new QPushButton(tr("Accept (Enter)"), suggestion_row_);
+  accept_button_->setToolTip(tr("Store the model's suggestion as this image's single positive"));
+  accept_button_->setAutoDefault(false);
+  sugg->addWidget(suggestion_label_, 1);
+  sugg->addWidget(accept_button_);
+  connect(accept_button_, &QPushButton::clicked, this, [this] { acceptSuggestion(); });
+  layout->addWidget(suggestion_row_);
+
+  // Ground truth stays hidden unless asked for: seeing it would bias the label the user picks.
+  gt_toggle_ = new QCheckBox(tr("Show ground truth"), this);
+  gt_toggle_->setChecked(false);
+  gt_label_ = new QLabel(this);
+  gt_label_->setWordWrap(true);
+  gt_label_->setVisible(false);
+  connect(gt_toggle_, &QCheckBox::toggled, gt_label_, &QWidget::setVisible);
+  layout->addWidget(gt_toggle_);
+  layout->addWidget(gt_label_);
+
+  auto* keys_title = new QLabel(tr("Number keys (pinned \u2605, then recent):"), this);
+  layout->addWidget(keys_title);
+  auto* grid = new QGridLayout;
+  grid->setSpacing(3);
+  for (int k = 1; k <= QuickLabelSlots::kSlots; ++k) {
+    auto* b = new QToolButton(this);
+    b->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+    b->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    b->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(b, &QToolButton::clicked, this, [this, k] { assignQuickKey(k); });
+    connect(b, &QWidget::customContextMenuRequested, this,
+            [this, k, b](const QPoint& p) { showQuickKeyMenu(k, b->mapToGlobal(p)); });
+    grid->addWidget(b, (k - 1) / 3, (k - 1) % 3);
+    quick_buttons_.push_back(b);
+  }
+  layout->addLayout(grid);
+
+  search_ = new QLineEdit(this);
+  search_->setClearButtonEnabled(true);
+  search_->installEventFilter(this);
+  connect(search_, &QLineEdit::textChanged, this, &AnnotatePanel::onSearchTextChanged);
+  connect(search_, &QLineEdit::returnPressed, this, [this] { assignSearchMatch(); });
+  layout->addWidget(search_);
+
+  palette_view_ = new QListView(this);
+  palette_view_->setModel(palette_);
+  palette_view_->setViewMode(QListView::ListMode);
+  palette_view_->setFlow(QListView::LeftToRight);
+  palette_view_->setWrapping(true);
+  palette_view_->setResizeMode(QListView::Adjust);
+  palette_view_->setSpacing(0);
+  palette_view_->setUniformItemSizes(false);
+  palette_view_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  palette_view_->setContextMenuPolicy(Qt::CustomContextMenu);
+  palette_view_->setMinimumHeight(120);
+  palette_view_->setItemDelegate(new PaletteChipDelegate(palette_view_));
+  palette_view_->setMouseTracking(true);  // hover outline
+  connect(palette_view_, &QListView::clicked, this, [this](const QModelIndex& index) {
+    assignCategory(palette_->categoryIdAt(index.row()));
+  });
+  connect(palette_view_, &QWidget::customContextMenuRequested, this, &AnnotatePanel::showPaletteMenu);
+  layout->addWidget(palette_view_, 1);
+
+  auto* order_row = new QHBoxLayout;
+  advance_toggle_ = new QCheckBox(tr("Advance after labelling"), this);
+  advance_toggle_->setChecked(true);
+  order_combo_ = new QComboBox(this);
+  order_combo_->addItem(tr("in order"));
+  order_combo_->addItem(tr("most uncertain"));
+  order_combo_->setToolTip(tr("Which unannotated train image comes next. \"Most uncertain\" uses the current "
+                              "run's stored scores: top score closest to 0.5 first."));
+  connect(order_combo_, qOverload<int>(&QComboBox::currentIndexChanged), this,
+          [this](int i) { setNextOrder(static_cast<NextOrder>(i)); });
+  order_row->addWidget(advance_toggle_);
+  order_row->addStretch(1);
+  order_row->addWidget(new QLabel(tr("Next:"), this));
+  order_row->addWidget(order_combo_);
+  layout->addLayout(order_row);
+  order_hint_ = new QLabel(this);
+  order_hint_->setVisible(false);
+  layout->addWidget(order_hint_);
+
+  auto* nav = new QHBoxLayout;
+  auto* prev = new QPushButton(tr("\u25C0 Prev (A)"), this);
+  auto* next = new QPushButton(tr("Next (D) \u25B6"), this);
+  auto* skip = new QPushButton(tr("Unannotated (S)"), this);
+  skip->setToolTip(tr("Go to the next unannotated train image without labelling this one"));
+  clear_button_ = new QPushButton(tr("Clear label"), this);
+  for (auto* b : {prev, next, skip, clear_button_}) {
+    b->setAutoDefault(false);
+    b->setFocusPolicy(Qt::TabFocus);
+  }
+  connect(prev, &QPushButton::clicked, this, &AnnotatePanel::goToPreviousImage);
+  connect(next, &QPushButton::clicked, this, &AnnotatePanel::goToNextImage);
+  connect(skip, &QPushButton::clicked, this, &AnnotatePanel::goToNextUnannotated);
+  connect(clear_button_, &QPushButton::clicked, this, [this] { clearLabel(); });
+  nav->addWidget(prev);
+  nav->addWidget(next);
+  nav->addWidget(skip);
+  layout->addLayout(nav);
+
+  auto* edit = new QHBoxLayout;
+  auto* undo = new QToolButton(this);
+  undo->setDefaultAction(undo_->createUndoAction(this, tr("Undo")));
+  auto* redo = new QToolButton(this);
+  redo->setDefaultAction(undo_->createRedoAction(this, tr("Redo")));
+  edit->addWidget(undo);
+  edit->addWidget(redo);
+  edit->addStretch(1);
+  edit->addWidget(clear_button_);
+  layout->addLayout(edit);
+}
+
+void AnnotatePanel::buildShortcuts() {
+  auto add = [this](const QKeySequence& key, auto&& slot) {
+    auto* s = new QShortcut(key, this);
+    s->setContext(Qt::WindowShortcut);
+    s->setAutoRepeat(false);  // a held key must not label a run of images
+    connect(s, &QShortcut::activated, this, slot);
+    shortcuts_.push_back(s);
+    return s;
+  };
+  add(QKeySequence(Qt::Key_D), [this] { goToNextImage(); })->setAutoRepeat(true);
+  add(QKeySequence(Qt::Key_Right), [this] { goToNextImage(); })->setAutoRepeat(true);
+  add(QKeySequence(Qt::Key_A), [this] { goToPreviousImage(); })->setAutoRepeat(true);
+  add(QKeySequence(Qt::Key_Left), [this] { goToPreviousImage(); })->setAutoRepeat(true);
+  add(QKeySequence(Qt::Key_S), [this] { goToNextUnannotated(); });
+  add(QKeySequence(Qt::Key_Return), [this] { onEnterPressed(); });
+  add(QKeySequence(Qt::Key_Enter), [this] { onEnterPressed(); });
+  add(QKeySequence(Qt::Key_Slash), [this] {
+    search_->setFocus(Qt::ShortcutFocusReason);
+    search_->selectAll();
+  });
+  for (int k = 1; k <= QuickLabelSlots::kSlots; ++k)
+    add(QKeySequence(Qt::Key_0 + k), [this, k] { assignQuickKey(k); });
+  search_->setPlaceholderText(tr("Search classes (/), Enter assigns the top match"));
+  updateShortcutsEnabled();
+}
+
+void AnnotatePanel::setShortcutContext(Qt::ShortcutContext context) {
+  for (auto* s : shortcuts_) s->setContext(context);
+}
+
+void AnnotatePanel::updateShortcutsEnabled() {
+  const bool typing = takesText(QApplication::focusWidget());
+  for (auto* s : shortcuts_) s->setEnabled(!typing);
+}
+
+QToolButton* AnnotatePanel::quickKeyButton(int key) const {
+  if (key < 1 || key > static_cast<int>(quick_buttons_.size())) return nullptr;
+  return quick_buttons_[static_cast<size_t>(key - 1)];
+}
+
+// ------------------------------------------------------------------------------------------- session
+
+void AnnotatePanel::onProjectOpened() {
+  undo_->clear();  // commands refer to the previous project's images
+  palette_->setCategories(session_->categories());
+  slots_.clear();
+  if (auto* store = session_->store()) {
+    try {
+      slots_.setPinnedList(QuickLabelSlots::decode(store->meta(kPinnedMetaKey).value_or("")));
+    } catch (const std::exception& e) {
+      report(QString::fromUtf8(e.what()));
+    }
+  }
+  // Drop pins of classes this project does not have.
+  for (int64_t id : std::vector<int64_t>(slots_.pinned()))
+    if (!session_->categoryById(id)) slots_.setPinned(id, false);
+  search_->clear();
+  search_->setPlaceholderText(tr("Search %1 classes (/), Enter assigns the top match").arg(palette_->totalCategories()));
+  reloadAnnotatedSet();
+  ranking_.clear();
+  ranking_ready_ = false;
+  ranking_run_ = -1;
+  ++ranking_generation_;
+  refreshQuickKeys();
+  refreshImage();
+  if (order_ == NextOrder::MostUncertain) startRanking();
+}
+
+void AnnotatePanel::reloadAnnotatedSet() {
+  annotated_train_.clear();
+  train_total_ = 0;
+  if (auto* store = session_->store()) {
+    try {
+      for (const auto& [image_id, sp] : store->singlePositives(Split::Train)) annotated_train_.insert(image_id);
+      train_total_ = store->countImages(trainFilter());
+    } catch (const std::exception& e) {
+      report(QString::fromUtf8(e.what()));
+    }
+  }
+  refreshProgress();
+}
+
+void AnnotatePanel::onCurrentImageChanged() { refreshImage(); }
+
+void AnnotatePanel::onAnnotationChanged(qint64 image_id) {
+  auto* store = session_->store();
+  if (!store) return;
+  if (image_id < 0) {
+    reloadAnnotatedSet();  // "many changed" (e.g. generated positives written in bulk)
+  } else {
+    try {
+      const auto image = store->image(image_id);
+      if (image && image->split == Split::Train) {
+        if (store->singlePositive(image_id))
+          annotated_train_.insert(image_id);
+        else
+          annotated_train_.erase(image_id);
+      }
+    } catch (const std::exception& e) {
+      report(QString::fromUtf8(e.what()));
+    }
+    refreshProgress();
+  }
+  if (image_id < 0 || image_id == session_->currentImage()) refreshImage();
+}
+
+void AnnotatePanel::onRunChanged() {
+  // New or finished runs may bring new scores: rank again when needed, refresh the suggestion now.
+  ranking_.clear();
+  ranking_ready_ = false;
+  ranking_run_ = -1;
+  ++ranking_generation_;
+  if (order_ == NextOrder::MostUncertain) startRanking();
+  refreshImage();
+}
+
+// -------------------------------------------------------------------------------------------- display
+
+QString AnnotatePanel::categoryName(int64_t category_id) const {
+  const Category* c = session_->categoryById(category_id);
+  return c ? QString::fromStdString(c->name) : tr("unknown class %1").arg(category_id);
+}
+
+QString AnnotatePanel::progressText() const {
+  return tr("%1 / %2 annotated").arg(annotated_train_.size()).arg(train_total_);
+}
+
+void AnnotatePanel::refreshProgress() {
+  progress_label_->setText(progressText());
+  progress_bar_->setRange(0, static_cast<int>(std::max<int64_t>(train_total_, 1)));
+  progress_bar_->setValue(static_cast<int>(annotated_train_.size()));
+}
+
+QString AnnotatePanel::currentLabelText() const { return current_label_->text(); }
+QString AnnotatePanel::groundTruthText() const { return gt_label_->text(); }
+bool AnnotatePanel::groundTruthVisible() const { return gt_toggle_->isChecked() && !gt_label_->isHidden(); }
+QString AnnotatePanel::suggestionText() const { return suggestion_ ? suggestion_label_->text() : QString(); }
+
+void AnnotatePanel::refreshImage() {
+  auto* store = session_->store();
+  const int64_t id = session_->currentImage();
+  std::optional<ImageRecord> image;
+  std::optional<SinglePositive> sp;
+  std::vector<int64_t> truth;
+  if (store && id >= 0) {
+    try {
+      image = store->image(id);
+      if (image) {
+        sp = store->singlePositive(id);
+        truth = store->labelsOf(id);
+      }
+    } catch (const std::exception& e) {
+      report(QString::fromUtf8(e.what()));
+    }
+  }
+  if (!image) {
+    image_label_->setText(store ? tr("No image selected. Press D or S to start.") : tr("No project open."));
+    current_label_->setText(tr("Label: \u2014"));
+    gt_label_->setText(QString());
+    palette_->setCurrentCategory(std::nullopt);
+    clear_button_->setEnabled(false);
+    refreshSuggestion(-1);
+    return;
+  }
+  image_label_->setText(tr("<b>%1</b> &nbsp;(%2, id %3)")
+                            .arg(QString::fromStdString(image->file_name).toHtmlEscaped(),
+                                 QString::fromLatin1(splitName(image->split)))
+                            .arg(image->id));
+  if (image->split != Split::Train)
+    current_label_->setText(tr("Label: \u2014 (single positives are for train images)"));
+  else if (sp)
+    current_label_->setText(tr("Label: %1 (%2)").arg(categoryName(sp->category_id), sourceText(sp->source)));
+  else
+    current_label_->setText(tr("Label: \u2014 (not annotated)"));
+  palette_->setCurrentCategory(sp ? std::optional<int64_t>(sp->category_id) : std::nullopt);
+  clear_button_->setEnabled(sp.has_value());
+
+  QStringList names;
+  for (int64_t c : truth) names << categoryName(c);
+  gt_label_->setText(tr("Ground truth: %1").arg(names.isEmpty() ? tr("none") : names.join(QStringLiteral(", "))));
+  refreshSuggestion(image->split == Split::Train ? id : -1);
+}
+
+void AnnotatePanel::refreshSuggestion(int64_t image_id) {
+  suggestion_.reset();
+  suggestion_score_ = 0;
+  auto* store = session_->store();
+  const int64_t run = session_->currentRun();
+  if (store && image_id >= 0 && run >= 0) {
+    try {
+      if (const auto scores = store->predictions(run, image_id); scores && !scores->empty()) {
+        const auto top = std::max_element(scores->begin(), scores->end());
+        if (const Category* c = session_->categoryByIdx(static_cast<int>(top - scores->begin()))) {
+          suggestion_ = c->id;
+          suggestion_score_ = *top;
+        }
+      }
+    } catch (const std::exception& e) {
+      report(QString::fromUtf8(e.what()));
+    }
+  }
+  if (suggestion_)
+    suggestion_label_->setText(tr("Suggestion: <b>%1</b> (%2)")
+                                   .arg(categoryName(*suggestion_).toHtmlEscaped())
+                                   .arg(static_cast<double>(suggestion_score_), 0, 'f', 2));
+  suggestion_row_->setVisible(suggestion_.has_value());
+  palette_->setSuggestedCategory(suggestion_);
+}
+
+void AnnotatePanel::refreshQuickKeys() {
+  const auto keys = slots_.slotCategories();
+  for (int k = 1; k <= QuickLabelSlots::kSlots; ++k) {
+    auto* b = quick_buttons_[static_cast<size_t>(k - 1)];
+    if (k <= static_cast<int>(keys.size())) {
+      const int64_t id = keys[static_cast<size_t>(k - 1)];
+      const bool pinned = slots_.isPinned(id);
+      b->setText(QStringLiteral("%1  %2%3").arg(k).arg(pinned ? QStringLiteral("\u2605 ") : QString(), categoryName(id)));
+      b->setToolTip(tr("Key %1: label as %2%3").arg(k).arg(categoryName(id), pinned ? tr(" (pinned)") : tr(" (recent)")));
+      b->setEnabled(true);
+    } else {
+      b->setText(QStringLiteral("%1  \u2014").arg(k));
+      b->setToolTip(tr("Key %1: free. Pin a class (right-click it) or use one to fill this key.").arg(k));
+      b->setEnabled(false);
+    }
+  }
+  palette_->setQuickKeys(keys, slots_.pinned());
+}
+
+void AnnotatePanel::report(const QString& message) { Q_EMIT errorOccurred(message); }
+
+// ------------------------------------------------------------------------------------------ labelling
+
+bool AnnotatePanel::assignCategory(int64_t category_id, AnnotationSource source) {
+  auto* store = session_->store();
+  const int64_t image_id = session_->currentImage();
+  if (!store || image_id < 0) {
+    Q_EMIT statusMessage(tr("Select an image first."));
+    return false;
+  }
+  if (!session_->categoryById(category_id)) return false;
+  std::optional<SinglePositive> before;
+  try {
+    const auto image = store->image(image_id);
+    if (!image || image->split != Split::Train) {
+      Q_EMIT statusMessage(tr("Single positives are stored for train images only."));
+      return false;
+    }
+    before = store->singlePositive(image_id);
+  } catch (const std::exception& e) {
+    report(QString::fromUtf8(e.what()));
+    return false;
+  }
+  const bool unchanged = before && before->category_id == category_id && before->source == source;
+  if (!unchanged) {
+    last_write_failed_ = false;
+    const auto text = tr("Label %1 as %2").arg(image_id).arg(categoryName(category_id));
+    undo_->push(new SetSinglePositiveCommand(session_, image_id, before, category_id, source, text,
+                                             [this](const QString& message) {
+                                               last_write_failed_ = true;
+                                               report(tr("The label was not stored: %1").arg(message));
+                                             }));
+    if (last_write_failed_) return false;
+  }
+  slots_.use(category_id);
+  refreshQuickKeys();
+  if (advance_toggle_->isChecked()) goToNextUnannotated();
+  return true;
+}
+
+bool AnnotatePanel::assignQuickKey(int key) {
+  const int64_t id = slots_.categoryForKey(key);
+  return id >= 0 && assignCategory(id);
+}
+
+bool AnnotatePanel::assignSearchMatch() {
+  const QModelIndex highlighted = palette_view_->currentIndex();
+  if (search_->text().trimmed().isEmpty() && !highlighted.isValid()) return acceptSuggestion();
+  const int row = highlighted.isValid() ? highlighted.row() : 0;
+  const int64_t id = palette_->categoryIdAt(row);
+  if (id < 0) {
+    Q_EMIT statusMessage(tr("No class matches \"%1\".").arg(search_->text()));
+    return false;
+  }
+  const bool stored = assignCategory(id);
+  if (stored) search_->clear();  // ready for the next image's name; focus stays in the box
+  return stored;
+}
+
+bool AnnotatePanel::acceptSuggestion() {
+  if (!suggestion_) {
+    Q_EMIT statusMessage(tr("No suggestion for this image (the current run has no stored scores for it)."));
+    return false;
+  }
+  return assignCategory(*suggestion_, AnnotationSource::AcceptedSuggestion);
+}
+
+bool AnnotatePanel::clearLabel() {
+  auto* store = session_->store();
+  const int64_t image_id = session_->currentImage();
+  if (!store || image_id < 0) return false;
+  std::optional<SinglePositive> before;
+  try {
+    before = store->singlePositive(image_id);
+  } catch (const std::exception& e) {
+    report(QString::fromUtf8(e.what()));
+    return false;
+  }
+  if (!before) return false;
+  last_write_failed_ = false;
+  undo_->push(new SetSinglePositiveCommand(session_, image_id, before, std::nullopt, AnnotationSource::User,
+                                           tr("Clear the label of %1").arg(image_id),
+                                           [this](const QString& message) {
+                                             last_write_failed_ = true;
+                                             report(tr("The label was not cleared: %1").arg(message));
+                                           }));
+  return !last_write_failed_;
+}
+
+void AnnotatePanel::onEnterPressed() {
+  // Enter on a highlighted palette entry labels with it; anywhere else it accepts the suggestion.
+  if (palette_view_->hasFocus() && palette_view_->currentIndex().isValid()) {
+    assignCategory(palette_->categoryIdAt(palette_view_->currentIndex().row()));
+    return;
+  }
+  acceptSuggestion();
+}
+
+// ----------------------------------------------------------------------------------------- navigation
+
+void AnnotatePanel::goToNextImage() {
+  auto* store = session_->store();
+  if (!store) return;
+  try {
+    if (auto next = store->neighbourImage(session_->currentImage(), trainFilter(), true))
+      session_->setCurrentImage(*next);
+  } catch (const std::exception& e) {
+    report(QString::fromUtf8(e.what()));
+  }
+}
+
+void AnnotatePanel::goToPreviousImage() {
+  auto* store = session_->store();
+  if (!store) return;
+  try {
+    const int64_t current = session_->currentImage();
+    // With no image yet, "previous" starts from the end of the list.
+    if (auto prev = store->neighbourImage(current < 0 ? INT64_MAX : current, trainFilter(), false))
+      session_->setCurrentImage(*prev);
+  } catch (const std::exception& e) {
+    report(QString::fromUtf8(e.what()));
+  }
+}
+
+std::optional<int64_t> AnnotatePanel::nextUnannotated(int64_t after) {
+  if (order_ == NextOrder::MostUncertain && ranking_ready_) {
+    for (int64_t id : ranking_)
+      if (id != after && !annotated_train_.count(id)) return id;
+    // Every scored image is annotated: the ones without scores follow in id order.
+  }
+  auto* store = session_->store();
+  if (!store) return std::nullopt;
+  auto next = store->neighbourImage(after, trainFilter(false), true);
+  if (next && *next == after) return std::nullopt;  // the only unannotated image is this one
+  return next;
+}
+
+void AnnotatePanel::goToNextUnannotated() {
+  try {
+    if (auto next = nextUnannotated(session_->currentImage()))
+      session_->setCurrentImage(*next);
+    else
+      Q_EMIT statusMessage(tr("All %1 train images are annotated.").arg(train_total_));
+  } catch (const std::exception& e) {
+    report(QString::fromUtf8(e.what()));
+  }
+}
+
+void AnnotatePanel::setAdvanceAfterLabelling(bool on) { advance_toggle_->setChecked(on); }
+bool AnnotatePanel::advanceAfterLabelling() const { return advance_toggle_->isChecked(); }
+
+void AnnotatePanel::setNextOrder(NextOrder order) {
+  if (order_ == order) return;
+  order_ = order;
+  const QSignalBlocker block(order_combo_);
+  order_combo_->setCurrentIndex(static_cast<int>(order));
+  if (order_ == NextOrder::MostUncertain) startRanking();
+  else order_hint_->setVisible(false);
+}
+
+// -------------------------------------------------------------------------------- uncertainty ranking
+
+void AnnotatePanel::startRanking() {
+  const int64_t run = session_->currentRun();
+  if (!session_->isOpen() || run < 0) {
+    order_hint_->setText(tr("No run selected: images follow in order."));
+    order_hint_->setVisible(true);
+    return;
+  }
+  if (ranking_ready_ && ranking_run_ == run) return;
+  if (ranking_watcher_->isRunning() && ranking_run_ == run) return;
+  ranking_run_ = run;
+  ranking_ready_ = false;
+  const int generation = ++ranking_generation_;
+  order_hint_->setText(tr("Ranking images by the model's uncertainty\u2026"));
+  order_hint_->setVisible(true);
+  // The scores of a big project are tens of MB: read and sort them off the GUI thread.
+  const std::string path = session_->path().toStdString();
+  ranking_watcher_->setProperty("generation", generation);
+  ranking_watcher_->setFuture(QtConcurrent::run([path, run]() -> std::vector<int64_t> {
+    try {
+      return loadUncertaintyRanking(path, run);
+    } catch (const std::exception&) {
+      return {};  // the panel falls back to the in-order walk
+    }
+  }));
+}
+
+void AnnotatePanel::onRankingFinished() {
+  if (ranking_watcher_->property("generation").toInt() != ranking_generation_) {
+    // A newer request superseded this one (run or project changed while it ran).
+    if (order_ == NextOrder::MostUncertain && !ranking_ready_) {
+      ranking_run_ = -1;
+      startRanking();
+    }
+    return;
+  }
+  ranking_ = ranking_watcher_->result();
+  ranking_ready_ = true;
+  order_hint_->setText(ranking_.empty() ? tr("The current run has no stored scores: images follow in order.")
+                                        : tr("%1 scored train images ranked, most uncertain first.").arg(ranking_.size()));
+  order_hint_->setVisible(true);
+}
+
+// --------------------------------------------------------------------------------- search and menus
+
+void AnnotatePanel::onSearchTextChanged(const QString& text) {
+  palette_->setFilterText(text);
+  // Highlight the top match so Enter visibly takes it; no highlight without a query.
+  if (!text.trimmed().isEmpty() && palette_->rowCount() > 0)
+    palette_view_->setCurrentIndex(palette_->index(0));
+  else
+    palette_view_->setCurrentIndex({});
+}
+
+void AnnotatePanel::moveSearchHighlight(int delta) {
+  const int rows = palette_->rowCount();
+  if (rows == 0) return;
+  const QModelIndex current = palette_view_->currentIndex();
+  const int row = std::clamp(current.isValid() ? current.row() + delta : 0, 0, rows - 1);
+  palette_view_->setCurrentIndex(palette_->index(row));
+}
+
+bool AnnotatePanel::eventFilter(QObject* watched, QEvent* event) {
+  if (watched == search_ && event->type() == QEvent::KeyPress) {
+    auto* key = static_cast<QKeyEvent*>(event);
+    switch (key->key()) {
+      case Qt::Key_Down: moveSearchHighlight(+1); return true;
+      case Qt::Key_Up: moveSearchHighlight(-1); return true;
+      case Qt::Key_Escape:
+        // First Escape clears the query, a second hands the keys back to the shortcuts.
+        if (!search_->text().isEmpty()) search_->clear();
+        else palette_view_->setFocus(Qt::OtherFocusReason);
+        return true;
+      default: break;
+    }
+  }
+  return QWidget::eventFilter(watched, event);
+}
+
+void AnnotatePanel::setPinned(int64_t category_id, bool pinned) {
+  if (!session_->categoryById(category_id)) return;
+  if (!slots_.setPinned(category_id, pinned)) {
+    Q_EMIT statusMessage(tr("All nine number keys are pinned; unpin one first."));
+    return;
+  }
+  savePinned();
+  refreshQuickKeys();
+}
+
+void AnnotatePanel::savePinned() {
+  auto* store = session_->store();
+  if (!store) return;
+  try {
+    store->setMeta(kPinnedMetaKey, QuickLabelSlots::encode(slots_.pinned()));
+  } catch (const std::exception& e) {
+    report(QString::fromUtf8(e.what()));
+  }
+}
+
+void AnnotatePanel::showPaletteMenu(const QPoint& pos) {
+  const QModelIndex index = palette_view_->indexAt(pos);
+  if (!index.isValid()) return;
+  const int64_t id = palette_->categoryIdAt(index.row());
+  QMenu menu(this);
+  const bool pinned = slots_.isPinned(id);
+  menu.addAction(pinned ? tr("Unpin from number key") : tr("Pin to a number key"),
+                 [this, id, pinned] { setPinned(id, !pinned); });
+  menu.addAction(tr("Label current image as %1").arg(categoryName(id)), [this, id] { assignCategory(id); });
+  menu.exec(palette_view_->viewport()->mapToGlobal(pos));
+}
+
+void AnnotatePanel::showQuickKeyMenu(int key, const QPoint& global_pos) {
+  const int64_t id = slots_.categoryForKey(key);
+  if (id < 0) return;
+  QMenu menu(this);
+  const bool pinned = slots_.isPinned(id);
+  menu.addAction(pinned ? tr("Unpin %1").arg(categoryName(id)) : tr("Pin %1").arg(categoryName(id)),
+                 [this, id, pinned] { setPinned(id, !pinned); });
+  menu.exec(global_pos);
+}
+
+}  // namespace mls
