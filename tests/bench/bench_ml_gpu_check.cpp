@@ -42,7 +42,11 @@ using Clock = std::chrono::steady_clock;
 constexpr double kLossValueTol = 1e-5;
 constexpr double kLossGradTol = 1e-5;
 constexpr double kModelLogitTol = 1e-4;
-constexpr double kModelGradTol = 1e-3;
+// Gradients: float32 rounding flips a few ReLU inputs that sit near zero, and each flip changes the
+// gradient there by O(1); in a deep net these sparse differences add up (random-init R101 on the CPU:
+// 3e-3 worst tensor, 6e-4 overall; the tiny Q2L: 2e-6). A wrong formula or a device bug gives O(1).
+constexpr double kModelGradTol = 1e-2;        // worst single tensor
+constexpr double kModelGlobalGradTol = 2e-3;  // all gradients as one vector
 // Learning bar: blob classes are easy; chance mAP is the positive rate (~35 %).
 constexpr double kTrainMapBar = 90.0;
 constexpr double kTrainLossDropBar = 0.5;  // last epoch's mean loss <= this x the first epoch's
@@ -53,8 +57,8 @@ void report(const std::string& check, const std::string& name, bool pass, const 
             const std::string& json_fields) {
   if (!pass) ++g_failures;
   std::cout << (pass ? "PASS " : "FAIL ") << check << " " << name << ": " << text << "\n";
-  std::cout << "{\"bench\":\"gpu_check\",\"check\":\"" << check << "\",\"name\":\"" << name << "\",\"pass\":"
-            << (pass ? "true" : "false") << json_fields << "}" << std::endl;
+  std::cout << "{\"bench\":\"gpu_check\",\"check\":\"" << check << "\",\"name\":\"" << name
+            << "\",\"pass\":" << (pass ? "true" : "false") << json_fields << "}" << std::endl;
 }
 
 std::string num(double v, int precision = 3) {
@@ -75,8 +79,7 @@ double relMaxError(const torch::Tensor& a, const torch::Tensor& ref, double floo
 // default for convolutions) keeps only 10 mantissa bits.
 class StrictFloat32Guard {
  public:
-  StrictFloat32Guard()
-      : cudnn_(at::globalContext().allowTF32CuDNN()), cublas_(at::globalContext().allowTF32CuBLAS()) {
+  StrictFloat32Guard() : cudnn_(at::globalContext().allowTF32CuDNN()), cublas_(at::globalContext().allowTF32CuBLAS()) {
     at::globalContext().setAllowTF32CuDNN(false);
     at::globalContext().setAllowTF32CuBLAS(false);
   }
@@ -148,8 +151,8 @@ void checkLosses(const c10::Device& device) {
     report("loss_parity", c.name, pass,
            "value " + num(value_err) + " (tol " + num(kLossValueTol, 0) + "), grad " + num(grad_err) + " (tol " +
                num(kLossGradTol, 0) + ")",
-           ",\"value_err\":" + num(value_err) + ",\"grad_err\":" + num(grad_err) + ",\"value_tol\":" +
-               num(kLossValueTol) + ",\"grad_tol\":" + num(kLossGradTol));
+           ",\"value_err\":" + num(value_err) + ",\"grad_err\":" + num(grad_err) +
+               ",\"value_tol\":" + num(kLossValueTol) + ",\"grad_tol\":" + num(kLossGradTol));
   }
 }
 
@@ -224,17 +227,18 @@ void checkModel(const ParityModel& m, const c10::Device& device) {
     if (err > grad_err) grad_err = err, worst = params[i].key();
   }
   const double global_err = std::sqrt(diff_sq) / std::max(global, 1e-300);
-  std::cerr << "global grad err " << global_err << "\n";
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   const bool pass = logit_err <= kModelLogitTol && attention_err <= kModelLogitTol && grad_err <= kModelGradTol &&
-                    compared > 0 && std::isfinite(logit_err + grad_err + attention_err);
+                    global_err <= kModelGlobalGradTol && compared > 0 &&
+                    std::isfinite(logit_err + grad_err + attention_err + global_err);
   report("model_parity", m.name, pass,
          "logits " + num(logit_err) + ", attention " + num(attention_err) + " (tol " + num(kModelLogitTol, 0) +
-             "), worst of " + std::to_string(compared) + " gradients " + num(grad_err) + " (tol " +
-             num(kModelGradTol, 0) + ", " + worst + "), " + std::to_string(seconds).substr(0, 5) + " s",
+             "), gradients " + num(global_err) + " (tol " + num(kModelGlobalGradTol, 0) + "), worst of " +
+             std::to_string(compared) + " " + num(grad_err) + " (tol " + num(kModelGradTol, 0) + ", " + worst + "), " +
+             std::to_string(seconds).substr(0, 5) + " s",
          ",\"logit_err\":" + num(logit_err) + ",\"attention_err\":" + num(attention_err) + ",\"grad_err\":" +
-             num(grad_err) + ",\"logit_tol\":" + num(kModelLogitTol) + ",\"grad_tol\":" + num(kModelGradTol) +
-             ",\"gradients\":" + std::to_string(compared));
+             num(grad_err) + ",\"global_grad_err\":" + num(global_err) + ",\"logit_tol\":" + num(kModelLogitTol) +
+             ",\"grad_tol\":" + num(kModelGradTol) + ",\"gradients\":" + std::to_string(compared));
 }
 
 // ---- 2. learning on generated data ------------------------------------------------------------------
@@ -280,8 +284,10 @@ struct EpochLog : mls::TrainObserver {
 
 void checkLearning(const std::string& device_name, const c10::Device& device) {
   const auto start = Clock::now();
-  const auto train = makeBlobs(512, 1);
-  const auto val = makeBlobs(256, 2);
+  // The CPU mode runs in CI on 2 cores: a quarter of the data (the bar still holds with margin).
+  const int64_t n = device.is_cuda() ? 1024 : 256;
+  const auto train = makeBlobs(n, 1);
+  const auto val = makeBlobs(n / 2, 2);
   mls::TensorBatchSource train_src(train.first, train.second, 32, /*shuffle=*/true, 5);
   mls::TensorBatchSource val_src(val.first, val.second, 128);
 
@@ -310,14 +316,14 @@ void checkLearning(const std::string& device_name, const c10::Device& device) {
 
   const double first = log.epochs.empty() ? NAN : log.epochs.front().train_loss;
   const double last = log.epochs.empty() ? NAN : log.epochs.back().train_loss;
-  const bool pass = result.epochs_run == o.epochs && result.best_val_map >= kTrainMapBar &&
-                    last <= kTrainLossDropBar * first;
+  const bool pass =
+      result.epochs_run == o.epochs && result.best_val_map >= kTrainMapBar && last <= kTrainLossDropBar * first;
   std::ostringstream text;
   text.setf(std::ios::fixed);
   text.precision(2);
   text << "best val mAP " << result.best_val_map << " (bar " << kTrainMapBar << "), train loss " << first << " -> "
-       << last << " (bar x" << kTrainLossDropBar << "), " << o.epochs << " epochs"
-       << (o.amp ? " AMP fp16" : " fp32") << ", " << seconds << " s";
+       << last << " (bar x" << kTrainLossDropBar << "), " << o.epochs << " epochs" << (o.amp ? " AMP fp16" : " fp32")
+       << ", " << seconds << " s";
   std::ostringstream json;
   json << ",\"best_val_map\":" << result.best_val_map << ",\"map_bar\":" << kTrainMapBar << ",\"first_loss\":" << first
        << ",\"last_loss\":" << last << ",\"epochs\":" << result.epochs_run << ",\"amp\":" << (o.amp ? "true" : "false")

@@ -134,7 +134,8 @@ Options parseArgs(int argc, char** argv) {
     else if (a == "--amp") o.amps = splitList(value());
     else if (a == "--channels-last") {
       std::string mode = "on";
-      if (i + 1 < args.size() && (args[i + 1] == "on" || args[i + 1] == "off" || args[i + 1] == "both")) mode = args[++i];
+      if (i + 1 < args.size() && (args[i + 1] == "on" || args[i + 1] == "off" || args[i + 1] == "both"))
+        mode = args[++i];
       o.channels_last = mode == "both" ? std::vector<bool>{false, true} : std::vector<bool>{mode == "on"};
     } else if (a == "--classes") o.classes = toInt(value(), a);
     else if (a == "--threads") o.threads = toInt(value(), a);
@@ -278,8 +279,8 @@ mls::TrainerOptions trainerOptions(const Options& o, const std::string& amp) {
   return t;
 }
 
-// Random images and targets built on the device: Q2L gets multi-hot rows (~2.9 positives, COCO's mean),
-// MLSPL one observed positive per row.
+// Random images and targets, drawn on the CPU from the seed (as the PyTorch reference does) and kept on the
+// device: Q2L gets multi-hot rows (~2.9 positives, COCO's mean), MLSPL one observed positive per row.
 mls::Batch randomBatch(const Options& o, int batch, c10::Device device, bool channels_last) {
   torch::manual_seed(o.seed + 1);
   const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
@@ -342,9 +343,9 @@ int main(int argc, char** argv) {
   if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
   const std::string device_text = mls::describeDevice(o.device);
   std::cout << "LibTorch " << TORCH_VERSION_MAJOR << "." << TORCH_VERSION_MINOR << "." << TORCH_VERSION_PATCH << " on "
-            << device_text << ", " << torch::get_num_threads() << " threads; " << o.method << " " << o.backbone
-            << " (" << o.preset << " preset), " << o.image_size << " px, " << o.steps << " timed steps after "
-            << o.warmup << " warm-up\n";
+            << device_text << ", " << torch::get_num_threads() << " threads; " << o.method << " " << o.backbone << " ("
+            << o.preset << " preset), " << o.image_size << " px, " << o.steps << " timed steps after " << o.warmup
+            << " warm-up\n";
 
   int failures = 0;
   for (int batch : o.batches)
@@ -368,25 +369,27 @@ int main(int argc, char** argv) {
           line.setf(std::ios::fixed);
           line.precision(1);
           line << r.images_per_s << " img/s (" << 1000.0 * r.seconds / o.steps << " ms/step)";
-          if (r.peak_allocated_mib >= 0) line << ", peak " << r.peak_allocated_mib << " MiB allocated / " << r.peak_reserved_mib << " MiB reserved";
+          if (r.peak_allocated_mib >= 0)
+            line << ", peak " << r.peak_allocated_mib << " MiB allocated / " << r.peak_reserved_mib << " MiB reserved";
           line.precision(4);
           line << ", params " << r.params << " (" << r.trainable << " trainable), last loss " << r.final_loss;
         } else {
           line << "FAILED: " << error.substr(0, error.find('\n'));
         }
         std::cout << line.str() << "\n";
-        json << "{\"bench\":\"train_step\",\"impl\":\"cpp\",\"torch\":\"" << TORCH_VERSION_MAJOR << "." << TORCH_VERSION_MINOR
-             << "." << TORCH_VERSION_PATCH << "\",\"device\":\"" << jsonEscape(device.str()) << "\",\"threads\":"
-             << torch::get_num_threads() << ",\"method\":\"" << o.method << "\",\"backbone\":\"" << jsonEscape(o.backbone)
-             << "\",\"preset\":\"" << o.preset << "\",\"image_size\":" << o.image_size << ",\"batch\":" << batch
-             << ",\"classes\":" << o.classes << ",\"amp\":\"" << amp << "\",\"channels_last\":" << (cl ? "true" : "false")
-             << ",\"steps\":" << o.steps << ",\"warmup\":" << o.warmup << ",\"params\":" << r.params
-             << ",\"trainable_params\":" << r.trainable;
+        json << "{\"bench\":\"train_step\",\"impl\":\"cpp\",\"torch\":\"" << TORCH_VERSION_MAJOR << "."
+             << TORCH_VERSION_MINOR << "." << TORCH_VERSION_PATCH << "\",\"device\":\"" << jsonEscape(device.str())
+             << "\",\"threads\":" << torch::get_num_threads() << ",\"method\":\"" << o.method << "\",\"backbone\":\""
+             << jsonEscape(o.backbone) << "\",\"preset\":\"" << o.preset << "\",\"image_size\":" << o.image_size
+             << ",\"batch\":" << batch << ",\"classes\":" << o.classes << ",\"amp\":\"" << amp
+             << "\",\"channels_last\":" << (cl ? "true" : "false") << ",\"steps\":" << o.steps
+             << ",\"warmup\":" << o.warmup << ",\"params\":" << r.params << ",\"trainable_params\":" << r.trainable;
         if (error.empty()) {
           json << ",\"seconds\":" << r.seconds << ",\"images_per_s\":" << r.images_per_s
                << ",\"ms_per_step\":" << 1000.0 * r.seconds / o.steps << ",\"final_loss\":" << r.final_loss;
           if (r.peak_allocated_mib >= 0)
-            json << ",\"peak_allocated_mib\":" << r.peak_allocated_mib << ",\"peak_reserved_mib\":" << r.peak_reserved_mib;
+            json << ",\"peak_allocated_mib\":" << r.peak_allocated_mib
+                 << ",\"peak_reserved_mib\":" << r.peak_reserved_mib;
         } else {
           json << ",\"error\":\"" << jsonEscape(error.substr(0, error.find('\n'))) << "\"";
         }

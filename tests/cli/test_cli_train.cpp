@@ -1,6 +1,7 @@
 // mlstudio-cli train / eval / predict on a small demo project: JSON outputs, attention PNG, resume, and the
 // bad-input cases (unknown run, wrong CSV shape, NaN scores, undecodable image, MLSPL attention).
 #include <QFile>
+#include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>

@@ -334,7 +334,9 @@ class TestAnnotate : public QObject {
       std::vector<float> s1(12, 0.1f), s2(12, 0.2f);
       s1[8] = 0.93f;  // idx 8 = blue triangle (id 9)
       s2[0] = 0.61f;
-      store->storePredictions(run, {{1, s1}, {2, s2}});
+      std::vector<float> s4(12, 0.1f);
+      s4[11] = 0.7f;  // blue ring (id 12)
+      store->storePredictions(run, {{1, s1}, {2, s2}, {4, s4}});
       store->finishRun(run, "finished", "", 0.5);
     }
     AnnotatePanel panel(&session);
@@ -365,6 +367,16 @@ class TestAnnotate : public QObject {
     QVERIFY(!storedPositive(project, 3).has_value());
     panel.undoStack()->undo();
     QVERIFY(!storedPositive(project, 1).has_value());
+
+    // After a palette click (focus in the palette), Enter still means "accept the suggestion".
+    session.setCurrentImage(2);
+    clickPaletteEntry(panel, kBlueStar);
+    QCOMPARE(storedPositive(project, 2)->category_id, kBlueStar);
+    QVERIFY(panel.paletteView()->hasFocus());
+    session.setCurrentImage(4);
+    QTest::keyClick(&panel, Qt::Key_Return);
+    QCOMPARE(storedPositive(project, 4)->category_id, int64_t(12));
+    QCOMPARE(storedPositive(project, 4)->source, AnnotationSource::AcceptedSuggestion);
   }
 
   void mostUncertainOrder() {

@@ -169,7 +169,10 @@ void AnnotatePanel::buildUi() {
   palette_view_->setItemDelegate(new PaletteChipDelegate(palette_view_));
   palette_view_->setMouseTracking(true);  // hover outline
   connect(palette_view_, &QListView::clicked, this, [this](const QModelIndex& index) {
-    assignCategory(palette_->categoryIdAt(index.row()));
+    const int64_t id = palette_->categoryIdAt(index.row());
+    // A click leaves no highlight behind: Enter afterwards means "accept the suggestion", not "this again".
+    palette_view_->setCurrentIndex({});
+    assignCategory(id);
   });
   connect(palette_view_, &QWidget::customContextMenuRequested, this, &AnnotatePanel::showPaletteMenu);
   layout->addWidget(palette_view_, 1);
@@ -213,10 +216,19 @@ void AnnotatePanel::buildUi() {
   layout->addLayout(nav);
 
   auto* edit = new QHBoxLayout;
+  // Fixed captions keep the panel narrow; what would be undone goes into the tooltip.
   auto* undo = new QToolButton(this);
-  undo->setDefaultAction(undo_->createUndoAction(this, tr("Undo")));
+  undo->setText(tr("Undo"));
+  undo->setEnabled(false);
+  connect(undo, &QToolButton::clicked, undo_, &QUndoStack::undo);
+  connect(undo_, &QUndoStack::canUndoChanged, undo, &QWidget::setEnabled);
+  connect(undo_, &QUndoStack::undoTextChanged, undo, [undo](const QString& t) { undo->setToolTip(tr("Undo: %1").arg(t)); });
   auto* redo = new QToolButton(this);
-  redo->setDefaultAction(undo_->createRedoAction(this, tr("Redo")));
+  redo->setText(tr("Redo"));
+  redo->setEnabled(false);
+  connect(redo, &QToolButton::clicked, undo_, &QUndoStack::redo);
+  connect(undo_, &QUndoStack::canRedoChanged, redo, &QWidget::setEnabled);
+  connect(undo_, &QUndoStack::redoTextChanged, redo, [redo](const QString& t) { redo->setToolTip(tr("Redo: %1").arg(t)); });
   edit->addWidget(undo);
   edit->addWidget(redo);
   edit->addStretch(1);
@@ -465,8 +477,10 @@ bool AnnotatePanel::assignCategory(int64_t category_id, AnnotationSource source)
   }
   if (!session_->categoryById(category_id)) return false;
   std::optional<SinglePositive> before;
+  QString file_name;
   try {
     const auto image = store->image(image_id);
+    if (image) file_name = QString::fromStdString(image->file_name);
     if (!image || image->split != Split::Train) {
       Q_EMIT statusMessage(tr("Single positives are stored for train images only."));
       return false;
@@ -479,7 +493,7 @@ bool AnnotatePanel::assignCategory(int64_t category_id, AnnotationSource source)
   const bool unchanged = before && before->category_id == category_id && before->source == source;
   if (!unchanged) {
     last_write_failed_ = false;
-    const auto text = tr("Label %1 as %2").arg(image_id).arg(categoryName(category_id));
+    const auto text = tr("label %1 as %2").arg(file_name, categoryName(category_id));
     undo_->push(new SetSinglePositiveCommand(session_, image_id, before, category_id, source, text,
                                              [this](const QString& message) {
                                                last_write_failed_ = true;
@@ -534,7 +548,7 @@ bool AnnotatePanel::clearLabel() {
   if (!before) return false;
   last_write_failed_ = false;
   undo_->push(new SetSinglePositiveCommand(session_, image_id, before, std::nullopt, AnnotationSource::User,
-                                           tr("Clear the label of %1").arg(image_id),
+                                           tr("clear the label of image %1").arg(image_id),
                                            [this](const QString& message) {
                                              last_write_failed_ = true;
                                              report(tr("The label was not cleared: %1").arg(message));
