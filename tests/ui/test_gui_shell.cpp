@@ -33,7 +33,8 @@ class TestGuiShell : public QObject {
     w.show();
     auto* model = w.thumbnailModel();
     QCOMPARE(model->totalCount(), 750);
-    QCOMPARE(model->rowCount(), mls::ThumbnailModel::kBatch);  // lazily fetched
+    QVERIFY(model->rowCount() >= mls::ThumbnailModel::kBatch);  // fetched in batches as the view needs them
+    QVERIFY(model->rowCount() % mls::ThumbnailModel::kBatch == 0 || model->rowCount() == 750);
     while (model->canFetchMore({})) model->fetchMore({});
     QCOMPARE(model->rowCount(), 750);
     QCOMPARE(w.browserPanel()->view()->model(), model);
@@ -78,6 +79,11 @@ class TestGuiShell : public QObject {
     mls::ThumbnailModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     model.setProject(project_);
+    // The tester may already have asked for rows; each fetch adds exactly one batch.
+    const int before = model.rowCount();
+    QVERIFY(before == 0 || before == mls::ThumbnailModel::kBatch);
+    model.fetchMore({});
+    QCOMPARE(model.rowCount(), before == 0 ? mls::ThumbnailModel::kBatch : 750);
     mls::ImageFilter f;
     f.split = mls::Split::Val;
     model.setFilter(f);

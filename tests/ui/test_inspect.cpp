@@ -252,8 +252,9 @@ class TestInspect : public QObject {
     QSignalSpy overlays(&panel, &mls::InspectPanel::overlayChanged);
     session.setCurrentImage(val_image_);
     QVERIFY(waitForScores(panel, ready));
-    QVERIFY(panel.currentOverlay().isNull());  // no label chosen yet
-    QVERIFY(panel.attentionMessage().contains("Click a label"));
+    // With no label chosen yet, the top-scoring label's attention is shown.
+    QVERIFY(!panel.currentOverlay().isNull());
+    QCOMPARE(panel.selectedLabel(), panel.scoresModel()->classIdxAt(0));
     QCOMPARE(panel.headCount(), 4);            // Q2LConfig::smallCpu
     QCOMPARE(panel.headCombo()->count(), 5);   // mean + 4 heads
 

@@ -130,8 +130,8 @@ void BrowserPanel::selectImage(qint64 image_id) {
   if (image_id < 0) return;
   int row = model_->rowOfImage(image_id);
   // Fetch further batches only while the image can be in them (ids are ordered).
-  while (row < 0 && model_->canFetchMore({}) && model_->rowCount() > 0 &&
-         model_->imageIdAt(model_->rowCount() - 1) < image_id) {
+  while (row < 0 && model_->canFetchMore({}) &&
+         (model_->rowCount() == 0 || model_->imageIdAt(model_->rowCount() - 1) < image_id)) {
     model_->fetchMore({});
     row = model_->rowOfImage(image_id);
   }

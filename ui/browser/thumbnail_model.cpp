@@ -56,8 +56,11 @@ void ThumbnailModel::reload() {
   cache_.clear();
   pending_.clear();
   total_ = store_ ? static_cast<int>(store_->countImages(filter_)) : 0;
+  // Rows arrive when a view (or the caller) asks via fetchMore, but not from inside the reset notification:
+  // inserting rows while listeners are still handling modelReset confuses them (QAbstractItemModelTester).
+  in_reset_ = true;
   endResetModel();
-  if (canFetchMore({})) fetchMore({});
+  in_reset_ = false;
 }
 
 int64_t ThumbnailModel::imageIdAt(int row) const {
@@ -73,7 +76,7 @@ int ThumbnailModel::rowCount(const QModelIndex& parent) const {
 }
 
 bool ThumbnailModel::canFetchMore(const QModelIndex& parent) const {
-  return !parent.isValid() && store_ && static_cast<int>(rows_.size()) < total_;
+  return !parent.isValid() && store_ && !in_reset_ && !fetching_ && static_cast<int>(rows_.size()) < total_;
 }
 
 void ThumbnailModel::fetchMore(const QModelIndex& parent) {
@@ -83,6 +86,8 @@ void ThumbnailModel::fetchMore(const QModelIndex& parent) {
     total_ = static_cast<int>(rows_.size());
     return;
   }
+  // Listeners of the insert signals may ask for more rows again; one batch at a time keeps rows in order.
+  fetching_ = true;
   const int first = static_cast<int>(rows_.size());
   beginInsertRows({}, first, first + static_cast<int>(batch.size()) - 1);
   for (auto& r : batch) {
@@ -91,6 +96,7 @@ void ThumbnailModel::fetchMore(const QModelIndex& parent) {
     rows_.push_back(std::move(r));
   }
   endInsertRows();
+  fetching_ = false;
 }
 
 QVariant ThumbnailModel::data(const QModelIndex& index, int role) const {

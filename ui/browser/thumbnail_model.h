@@ -49,6 +49,8 @@ class ThumbnailModel : public QAbstractListModel {
   std::vector<QString> paths_;
   QHash<qint64, int> row_of_;
   int total_ = 0;
+  bool in_reset_ = false;
+  bool fetching_ = false;
   int thumb_px_ = 96;
   mutable QCache<qint64, QImage> cache_;   // cost = 1 per thumbnail
   mutable QSet<qint64> pending_;
