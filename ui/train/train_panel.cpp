@@ -139,6 +139,10 @@ TrainPanel::TrainPanel(ProjectSession* session, QWidget* parent) : QWidget(paren
       updateButtons();
     });
     connect(session_, &ProjectSession::runsChanged, this, &TrainPanel::refreshRuns);
+    // Show the current run's curves while nothing else is overlaid (e.g. right after opening a project).
+    connect(session_, &ProjectSession::currentRunChanged, this, [this](qint64 run_id) {
+      if (run_id >= 0 && !training_ && runs_model_->checkedRuns().isEmpty()) runs_model_->setChecked(run_id, true);
+    });
   }
   refreshRuns();
   updateButtons();
