@@ -91,6 +91,9 @@ int main(int argc, char** argv) {
     QElapsedTimer f;
     f.start();
     bar->setValue(bar->value() + bar->pageStep());
+    // As QAbstractItemView does when the user reaches the bottom of what is loaded.
+    if (bar->value() == bar->maximum() && window.thumbnailModel()->canFetchMore({}))
+      window.thumbnailModel()->fetchMore({});
     view->viewport()->repaint();
     QApplication::processEvents();
     frames.push_back(static_cast<double>(f.nsecsElapsed()) / 1e6);

@@ -127,6 +127,12 @@ QVariant ThumbnailModel::data(const QModelIndex& index, int role) const {
 void ThumbnailModel::requestThumbnail(int row) const {
   const qint64 id = rows_[static_cast<size_t>(row)].id;
   if (pending_.contains(id)) return;
+  // Fast scrolling requests thumbnails of rows that are long gone; drop the not-yet-started ones so work
+  // and memory stay bounded (rows still on screen ask again on their next paint).
+  if (pending_.size() > kMaxPending) {
+    pool_.clear();
+    pending_.clear();
+  }
   pending_.insert(id);
   const QString path = paths_[static_cast<size_t>(row)];
   const int px = thumb_px_;

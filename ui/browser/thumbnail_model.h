@@ -37,6 +37,7 @@ class ThumbnailModel : public QAbstractListModel {
   void fetchMore(const QModelIndex& parent) override;
 
   static constexpr int kBatch = 512;
+  static constexpr int kMaxPending = 256;  // queued thumbnail decodes
 
  private:
   void reload();
