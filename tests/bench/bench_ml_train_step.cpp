@@ -29,6 +29,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -68,6 +69,7 @@ struct Result {
   int64_t params = 0, trainable = 0;
   double seconds = 0;
   double images_per_s = 0;
+  double median_step_s = 0, best_step_s = 0;
   double final_loss = 0;
   double peak_allocated_mib = -1, peak_reserved_mib = -1;  // CUDA caching allocator; -1 when unavailable
 };
@@ -205,30 +207,38 @@ void readPeakMemory(const c10::Device& device, Result& r) {
 }
 
 // Times steps warmup+1 .. warmup+steps: the device is synchronised at both ends, so the measured span
-// holds exactly `steps` complete optimizer steps.
+// holds exactly `steps` complete optimizer steps. Each step's own duration is kept too: on a shared
+// machine the median step is a steadier figure than the mean (the trainer's loss.item() already waits
+// for the device once per step, so the per-step times are meaningful on CUDA as well).
 class StepTimer : public mls::TrainObserver {
  public:
   StepTimer(c10::Device device, int warmup, int steps, bool verbose)
       : device_(device), warmup_(warmup), steps_(steps), verbose_(verbose) {}
   void onStep(const mls::StepInfo& s) override {
-    if (s.global_step == warmup_ || s.global_step == warmup_ + steps_) {
-      synchronize(device_);
-      (s.global_step == warmup_ ? start_ : end_) = Clock::now();
-    }
+    if (s.global_step == warmup_ || s.global_step == warmup_ + steps_) synchronize(device_);
+    if (s.global_step >= warmup_ && s.global_step <= warmup_ + steps_) stamps_.push_back(Clock::now());
     last_loss_ = s.loss;
     if (verbose_) std::cerr << "  step " << s.global_step << " loss " << s.loss << " lr " << s.lr << "\n";
   }
   void onMessage(mls::MessageLevel level, const std::string& text) override {
     if (verbose_ || level != mls::MessageLevel::Info) std::cerr << "  [trainer] " << text << "\n";
   }
-  double seconds() const { return std::chrono::duration<double>(end_ - start_).count(); }
+  double seconds() const { return std::chrono::duration<double>(stamps_.back() - stamps_.front()).count(); }
+  // Durations of the timed steps, sorted.
+  std::vector<double> stepSeconds() const {
+    std::vector<double> d;
+    for (size_t i = 1; i < stamps_.size(); ++i)
+      d.push_back(std::chrono::duration<double>(stamps_[i] - stamps_[i - 1]).count());
+    std::sort(d.begin(), d.end());
+    return d;
+  }
   double lastLoss() const { return last_loss_; }
 
  private:
   c10::Device device_;
   int64_t warmup_, steps_;
   bool verbose_;
-  Clock::time_point start_, end_;
+  std::vector<Clock::time_point> stamps_;
   double last_loss_ = 0;
 };
 
@@ -315,7 +325,20 @@ Result runOne(const Options& o, int batch, const std::string& amp, bool channels
   r.seconds = timer.seconds();
   r.images_per_s = static_cast<double>(o.steps) * batch / r.seconds;
   r.final_loss = timer.lastLoss();
+  const auto steps = timer.stepSeconds();
+  r.median_step_s =
+      steps.size() % 2 ? steps[steps.size() / 2] : 0.5 * (steps[steps.size() / 2 - 1] + steps[steps.size() / 2]);
+  r.best_step_s = steps.front();
   return r;
+}
+
+// 1-minute load average (Linux), -1 elsewhere: CPU numbers from a busy machine need this context. With
+// more runnable threads than cores, OpenMP regions wait for descheduled workers and multi-threaded steps
+// slow down many times over (measured: 2 threads on 2 busy cores ran ~10x slower than 1 thread).
+double loadAverage() {
+  std::ifstream in("/proc/loadavg");
+  double load = -1;
+  return in >> load ? load : -1;
 }
 
 std::string jsonEscape(const std::string& s) {
@@ -345,7 +368,7 @@ int main(int argc, char** argv) {
   std::cout << "LibTorch " << TORCH_VERSION_MAJOR << "." << TORCH_VERSION_MINOR << "." << TORCH_VERSION_PATCH << " on "
             << device_text << ", " << torch::get_num_threads() << " threads; " << o.method << " " << o.backbone << " ("
             << o.preset << " preset), " << o.image_size << " px, " << o.steps << " timed steps after " << o.warmup
-            << " warm-up\n";
+            << " warm-up; load average " << loadAverage() << "\n";
 
   int failures = 0;
   for (int batch : o.batches)
@@ -368,7 +391,8 @@ int main(int argc, char** argv) {
         if (error.empty()) {
           line.setf(std::ios::fixed);
           line.precision(1);
-          line << r.images_per_s << " img/s (" << 1000.0 * r.seconds / o.steps << " ms/step)";
+          line << r.images_per_s << " img/s (" << 1000.0 * r.seconds / o.steps << " ms/step; median step "
+               << 1000.0 * r.median_step_s << " ms = " << batch / r.median_step_s << " img/s)";
           if (r.peak_allocated_mib >= 0)
             line << ", peak " << r.peak_allocated_mib << " MiB allocated / " << r.peak_reserved_mib << " MiB reserved";
           line.precision(4);
@@ -383,10 +407,14 @@ int main(int argc, char** argv) {
              << jsonEscape(o.backbone) << "\",\"preset\":\"" << o.preset << "\",\"image_size\":" << o.image_size
              << ",\"batch\":" << batch << ",\"classes\":" << o.classes << ",\"amp\":\"" << amp
              << "\",\"channels_last\":" << (cl ? "true" : "false") << ",\"steps\":" << o.steps
-             << ",\"warmup\":" << o.warmup << ",\"params\":" << r.params << ",\"trainable_params\":" << r.trainable;
+             << ",\"warmup\":" << o.warmup << ",\"load_avg\":" << loadAverage() << ",\"params\":" << r.params
+             << ",\"trainable_params\":" << r.trainable;
         if (error.empty()) {
           json << ",\"seconds\":" << r.seconds << ",\"images_per_s\":" << r.images_per_s
-               << ",\"ms_per_step\":" << 1000.0 * r.seconds / o.steps << ",\"final_loss\":" << r.final_loss;
+               << ",\"ms_per_step\":" << 1000.0 * r.seconds / o.steps
+               << ",\"median_ms_per_step\":" << 1000.0 * r.median_step_s
+               << ",\"best_ms_per_step\":" << 1000.0 * r.best_step_s
+               << ",\"median_images_per_s\":" << batch / r.median_step_s << ",\"final_loss\":" << r.final_loss;
           if (r.peak_allocated_mib >= 0)
             json << ",\"peak_allocated_mib\":" << r.peak_allocated_mib
                  << ",\"peak_reserved_mib\":" << r.peak_reserved_mib;

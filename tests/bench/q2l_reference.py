@@ -25,6 +25,8 @@ import contextlib
 import copy
 import json
 import math
+import os
+import statistics
 import sys
 import time
 from collections import OrderedDict
@@ -372,6 +374,14 @@ def build_model(a):
     return MlsplClassifier(backbone, channels, a.classes)
 
 
+def load_average():
+    """1-minute load average, -1 where unknown: context for CPU numbers taken on a shared machine."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return -1.0
+
+
 def sync(device):
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -409,7 +419,9 @@ def run_one(a, batch, amp, channels_last, device):
     if a.method == "q2l":
         ema = ModelEma(model, 0.9997)
         optimizer = torch.optim.AdamW(trainable_params, 1e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2)
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-4, steps_per_epoch=total, epochs=1,
+        # At least 10 steps: PyTorch's OneCycleLR divides by zero when pct_start * total_steps == 1 (the
+        # engine's schedule treats that phase as done); the lr values do not change the step's cost.
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-4, total_steps=max(total, 10),
                                                         pct_start=0.2)
         criterion = asl_q2l
     else:
@@ -420,7 +432,7 @@ def run_one(a, batch, amp, channels_last, device):
     dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(amp)
 
     model.train()
-    start = end = 0.0
+    stamps = []
     loss_value = 0.0
     for step in range(1, total + 1):
         ctx = torch.autocast(device_type=device.type, dtype=dtype) if dtype else contextlib.nullcontext()
@@ -439,13 +451,16 @@ def run_one(a, batch, amp, channels_last, device):
             print("  step %d loss %.5f" % (step, loss_value), file=sys.stderr)
         if step == a.warmup or step == total:
             sync(device)
-            if step == a.warmup:
-                start = time.perf_counter()
-            else:
-                end = time.perf_counter()
-    r = dict(params=params, trainable_params=trainable, seconds=end - start, final_loss=loss_value)
+        if step >= a.warmup:  # loss.item() waits for the device every step, so per-step times are real
+            stamps.append(time.perf_counter())
+    r = dict(params=params, trainable_params=trainable, seconds=stamps[-1] - stamps[0], final_loss=loss_value)
+    durations = sorted(b - a_ for a_, b in zip(stamps, stamps[1:]))
+    median = statistics.median(durations)
     r["images_per_s"] = a.steps * batch / r["seconds"]
     r["ms_per_step"] = 1000.0 * r["seconds"] / a.steps
+    r["median_ms_per_step"] = 1000.0 * median
+    r["best_ms_per_step"] = 1000.0 * durations[0]
+    r["median_images_per_s"] = batch / median
     if device.type == "cuda":
         r["peak_allocated_mib"] = torch.cuda.max_memory_allocated(device) / 2 ** 20
         r["peak_reserved_mib"] = torch.cuda.max_memory_reserved(device) / 2 ** 20
@@ -463,9 +478,9 @@ def main():
         torch.backends.cudnn.benchmark = True  # main_mlc.py
     tv = torchvision.__version__ if torchvision is not None else "local"
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
-    print("PyTorch %s (torchvision %s) on %s, %d threads; %s %s (%s preset), %d px, %d timed steps after %d warm-up"
-          % (torch.__version__, tv, name, torch.get_num_threads(), a.method, a.backbone, a.preset, a.image_size,
-             a.steps, a.warmup))
+    print("PyTorch %s (torchvision %s) on %s, %d threads; %s %s (%s preset), %d px, %d timed steps after %d warm-up; "
+          "load average %.2f" % (torch.__version__, tv, name, torch.get_num_threads(), a.method, a.backbone, a.preset,
+                                 a.image_size, a.steps, a.warmup, load_average()))
     failures = 0
     for batch in a.batches:
         for amp in a.amps:
@@ -477,7 +492,7 @@ def main():
                                   device=str(device), device_name=name, threads=torch.get_num_threads(),
                                   method=a.method, backbone=a.backbone, preset=a.preset, image_size=a.image_size,
                                   batch=batch, classes=a.classes, amp=amp, channels_last=cl, steps=a.steps,
-                                  warmup=a.warmup)
+                                  warmup=a.warmup, load_avg=load_average())
                 head = "batch %d amp %s %s: " % (batch, amp, "channels-last" if cl else "contiguous")
                 try:
                     r = run_one(a, batch, amp, cl, device)
@@ -486,9 +501,10 @@ def main():
                     if "peak_allocated_mib" in r:
                         mem = ", peak %.1f MiB allocated / %.1f MiB reserved" % (r["peak_allocated_mib"],
                                                                                  r["peak_reserved_mib"])
-                    print(head + "%.1f img/s (%.1f ms/step)%s, params %d (%d trainable), last loss %.4f"
-                          % (r["images_per_s"], r["ms_per_step"], mem, r["params"], r["trainable_params"],
-                             r["final_loss"]))
+                    print(head + "%.1f img/s (%.1f ms/step; median step %.1f ms = %.1f img/s)%s, params %d "
+                          "(%d trainable), last loss %.4f"
+                          % (r["images_per_s"], r["ms_per_step"], r["median_ms_per_step"], r["median_images_per_s"],
+                             mem, r["params"], r["trainable_params"], r["final_loss"]))
                 except RuntimeError as e:  # e.g. CUDA out of memory: report and go on
                     failures += 1
                     rec["error"] = str(e).split("\n")[0]

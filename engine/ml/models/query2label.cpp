@@ -56,7 +56,8 @@ ModelOutput Query2Label::forward(const torch::Tensor& images, bool want_attentio
   if (input_proj_) features = input_proj_->forward(features);
   const int64_t b = features.size(0), d = features.size(1), h = features.size(2), w = features.size(3);
 
-  const auto tokens = features.flatten(2).transpose(1, 2);  // (B,HW,d)
+  // contiguous(): LibTorch 1.13 turns the attention input projections of a strided view into slow batched matmuls.
+  const auto tokens = features.flatten(2).transpose(1, 2).contiguous();  // (B,HW,d)
   const auto pos = sinePositionEncoding2d(h, w, d, config_.position, features.options())
                        .flatten(2)
                        .transpose(1, 2);  // (1,HW,d)
