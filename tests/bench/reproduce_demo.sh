@@ -7,7 +7,7 @@ BUILD=${1:-build}
 WORK=${2:-$(mktemp -d)}
 CLI="$BUILD/app/mlstudio-cli"
 EPOCHS_Q2L=${EPOCHS_Q2L:-40}
-EPOCHS_MLSPL=${EPOCHS_MLSPL:-25}
+EPOCHS_MLSPL=${EPOCHS_MLSPL:-70}
 "$CLI" demo --out "$WORK/demo" > /dev/null
 P="$WORK/demo/demo.mlsproj"
 
