@@ -15,7 +15,7 @@ struct TrainRequest {
   std::string weights;             // optional backbone (torchvision names) or whole-model weights
   int image_size = 0;              // 0 = method default (tiny: 64; Q2L: 448; MLSPL: 448)
   int batch = 0;                   // 0 = default (tiny: 32; Q2L: 16; MLSPL: 8)
-  int epochs = 0;                  // 0 = default (tiny: 40; Q2L: 80; MLSPL: 10)
+  int epochs = 0;                  // 0 = default (tiny: 40, 70 from single positives; Q2L: 80; MLSPL: 10)
   double lr = 0;                   // 0 = default (tiny: 1e-3; Q2L: 1e-4; MLSPL: 1e-5)
   std::string device = "auto";
   bool amp = false;
