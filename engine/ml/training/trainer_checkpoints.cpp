@@ -1,0 +1,177 @@
+// Trainer checkpoints: per-epoch and best-weights files (written atomically) and restoring a run from one.
+#include <torch/torch.h>
+
+#include "ml/training/trainer_impl.h"
+
+namespace mls {
+
+void Trainer::Impl::writeBest(int epoch, double val_map, bool ema_won, TrainResult& result) {
+  if (opt.checkpoint_dir.empty()) return;
+  const auto path = bestCheckpointPath(opt.checkpoint_dir);
+  try {
+    torch::serialize::OutputArchive root;
+    root.write(ckpt::kFormat, c10::IValue(std::string(ckpt::kWeightsFormat)));
+    torch::serialize::OutputArchive weights(root.compilation_unit());
+    saveStateToArchive(*model, best_state, weights);
+    root.write(ckpt::kModel, weights);
+    root.write(ckpt::kEpoch, c10::IValue(static_cast<int64_t>(epoch)));
+    root.write(ckpt::kValMap, c10::IValue(val_map));
+    root.write(ckpt::kUseEma, c10::IValue(false));  // "model" already holds the winning weights
+    root.write("from_ema", c10::IValue(ema_won));
+    saveArchiveAtomically(root, path);
+    result.best_checkpoint = path;
+  } catch (const std::exception& e) {
+    message(MessageLevel::Error, std::string("could not save the best weights: ") + e.what());
+  }
+}
+
+std::string Trainer::Impl::writeEpochCheckpoint(int epoch, double val_map, bool ema_won) {
+  const auto path = epochCheckpointPath(opt.checkpoint_dir, epoch);
+  torch::serialize::OutputArchive root;
+  const auto cu = root.compilation_unit();
+  root.write(ckpt::kFormat, c10::IValue(std::string(ckpt::kTrainingFormat)));
+  torch::serialize::OutputArchive weights(cu);
+  model->save(weights);
+  root.write(ckpt::kModel, weights);
+  if (ema) {
+    torch::serialize::OutputArchive averaged(cu);
+    saveStateToArchive(*model, ema->state(), averaged);
+    root.write(ckpt::kEmaModel, averaged);
+  }
+  root.write(ckpt::kUseEma, c10::IValue(ema && ema_won));
+  torch::serialize::OutputArchive optim(cu);
+  optimizer->save(optim);
+  root.write(ckpt::kOptimizer, optim);
+  if (estimator) {
+    torch::serialize::OutputArchive est(cu);
+    estimator->save(est);
+    root.write(ckpt::kEstimator, est);
+  }
+  root.write(ckpt::kEpoch, c10::IValue(static_cast<int64_t>(epoch)));
+  root.write(ckpt::kGlobalStep, c10::IValue(global_step));
+  root.write(ckpt::kOptimizerStep, c10::IValue(optimizer_step));
+  root.write(ckpt::kBestMap, c10::IValue(best_map));
+  root.write(ckpt::kBestEpoch, c10::IValue(static_cast<int64_t>(best_epoch)));
+  root.write(ckpt::kPatience, c10::IValue(static_cast<int64_t>(patience)));
+  root.write(ckpt::kValMap, c10::IValue(val_map));
+  root.write(ckpt::kSeed, c10::IValue(static_cast<int64_t>(opt.seed)));
+  {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    root.write(ckpt::kRngState, gen.get_state(), /*is_buffer=*/true);
+  }
+  root.write(ckpt::kScalerScale, c10::IValue(scaler.scaleValue()));
+  root.write(ckpt::kScalerTracker, c10::IValue(scaler.growthTracker()));
+  saveArchiveAtomically(root, path);
+  if (opt.keep_last_checkpoints > 0 && epoch > opt.keep_last_checkpoints) {
+    std::error_code ec;
+    std::filesystem::remove(epochCheckpointPath(opt.checkpoint_dir, epoch - opt.keep_last_checkpoints), ec);
+  }
+  return path;
+}
+
+void Trainer::Impl::restoreOptimizerState() {
+  try {
+    torch::serialize::InputArchive root;
+    root.load_from(resume_path, device);
+    torch::serialize::InputArchive state;
+    if (!root.try_read(ckpt::kOptimizer, state)) {
+      message(MessageLevel::Warning, "the checkpoint has no optimizer state; the optimizer starts fresh");
+      return;
+    }
+    optimizer->load(state);
+  } catch (const c10::Error& e) {
+    throw TrainingError("the optimizer state in '" + resume_path +
+                        "' does not match this model and loss (" + e.what_without_backtrace() + ")");
+  }
+}
+
+void Trainer::Impl::loadEstimatorLogits(const torch::Tensor& logits) {
+  if (logits.sizes() != estimator->logits.sizes())
+    throw TrainingError("the checkpoint's label estimator is " + c10::str(logits.sizes()) +
+                        " but the observed labels are " + c10::str(estimator->logits.sizes()));
+  torch::NoGradGuard no_grad;
+  estimator->logits.copy_(logits);
+}
+void Trainer::Impl::resume(const std::string& path) {
+  torch::serialize::InputArchive root;
+  try {
+    root.load_from(path, device);
+  } catch (const c10::Error& e) {
+    throw TrainingError("cannot read checkpoint '" + path + "': " + e.what_without_backtrace());
+  }
+  c10::IValue value;
+  if (!root.try_read(ckpt::kFormat, value) || !value.isString() || value.toStringRef() != ckpt::kTrainingFormat)
+    throw TrainingError("'" + path + "' is not a training checkpoint (best.pt holds weights only; resume from an epoch_NNN.pt)");
+  auto readInt = [&](const char* key) -> int64_t {
+    c10::IValue v;
+    if (!root.try_read(key, v) || !v.isInt()) throw TrainingError("checkpoint '" + path + "' lacks '" + key + "'");
+    return v.toInt();
+  };
+  auto readDouble = [&](const char* key) -> double {
+    c10::IValue v;
+    if (!root.try_read(key, v) || !v.isDouble()) throw TrainingError("checkpoint '" + path + "' lacks '" + key + "'");
+    return v.toDouble();
+  };
+  try {
+    torch::serialize::InputArchive weights;
+    if (!root.try_read(ckpt::kModel, weights)) throw TrainingError("checkpoint '" + path + "' holds no model weights");
+    loadStateFromArchive(*model, weights);
+
+    torch::serialize::InputArchive averaged;
+    const bool has_ema = root.try_read(ckpt::kEmaModel, averaged);
+    if (opt.ema_decay > 0) {
+      ema = std::make_unique<ModelEma>(*model, opt.ema_decay);
+      if (has_ema) ema->load(readStateFromArchive(*model, averaged));
+      else message(MessageLevel::Warning, "the checkpoint has no EMA weights; the average restarts from the model");
+    } else {
+      ema.reset();
+    }
+
+    torch::serialize::InputArchive est;
+    if (root.try_read(ckpt::kEstimator, est)) {
+      torch::Tensor logits;
+      est.read("logits", logits);
+      if (estimator) loadEstimatorLogits(logits);
+      else pending_estimator_logits = logits;
+    }
+
+    completed_epochs = static_cast<int>(readInt(ckpt::kEpoch));
+    global_step = readInt(ckpt::kGlobalStep);
+    optimizer_step = readInt(ckpt::kOptimizerStep);
+    best_map = readDouble(ckpt::kBestMap);
+    best_epoch = static_cast<int>(readInt(ckpt::kBestEpoch));
+    patience = static_cast<int>(readInt(ckpt::kPatience));
+    scaler.setState(readDouble(ckpt::kScalerScale), readInt(ckpt::kScalerTracker));
+    torch::Tensor rng;
+    if (root.try_read(ckpt::kRngState, rng, /*is_buffer=*/true)) {
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_state(rng.to(torch::kCPU));
+    }
+
+    // best.pt beside the checkpoint is the in-memory "best weights" if it belongs to the same best epoch
+    // (a later run may have replaced it).
+    best_state.clear();
+    const auto best_path = bestCheckpointPath(std::filesystem::path(path).parent_path().string());
+    if (best_epoch > 0 && std::filesystem::exists(best_path)) {
+      torch::serialize::InputArchive best;
+      best.load_from(best_path, torch::Device(torch::kCPU));
+      c10::IValue epoch_value;
+      torch::serialize::InputArchive best_weights;
+      if (best.try_read(ckpt::kEpoch, epoch_value) && epoch_value.isInt() && epoch_value.toInt() == best_epoch &&
+          best.try_read(ckpt::kModel, best_weights))
+        best_state = readStateFromArchive(*model, best_weights);
+    }
+  } catch (const TrainingError&) {
+    throw;
+  } catch (const c10::Error& e) {
+    throw TrainingError("cannot restore checkpoint '" + path + "': " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw TrainingError("checkpoint '" + path + "' does not fit this model: " + e.what());
+  }
+  resume_path = path;
+  message(MessageLevel::Info, "resuming from '" + path + "' after epoch " + std::to_string(completed_epochs));
+}
+
+}  // namespace mls

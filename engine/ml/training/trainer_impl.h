@@ -1,0 +1,344 @@
+// Internal to the trainer: the private state and helpers shared by trainer.cpp (the training loops) and
+// trainer_checkpoints.cpp (writing and restoring checkpoints). Not part of the public API.
+#pragma once
+#include "ml/training/trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <sstream>
+#include <utility>
+
+#include "ml/device.h"
+#include "ml/label_estimator.h"
+#include "ml/models/multilabel_model.h"
+#include "ml/training/autocast_guard.h"
+#include "ml/training/grad_scaler.h"
+#include "ml/training/grouped_optimizer.h"
+#include "ml/training/model_ema.h"
+#include "ml/training/module_state.h"
+#include "ml/training/one_cycle_schedule.h"
+#include "ml/training/progress_meter.h"
+
+namespace mls {
+
+namespace trainer_detail {
+
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using Clock = std::chrono::steady_clock;
+using Forward = std::function<torch::Tensor(const torch::Tensor&)>;
+
+inline double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+inline bool isBetter(double candidate, double best) { return !std::isnan(candidate) && (std::isnan(best) || candidate > best); }
+
+inline bool isOutOfMemory(const c10::Error& e) { return std::string(e.what()).find("out of memory") != std::string::npos; }
+
+// Independent dropout / augmentation randomness per epoch, so a resumed run replays the same epoch.
+inline uint64_t epochSeed(uint64_t seed, int epoch) { return DeterministicRng(seed, epoch, -2).nextU64(); }
+
+inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+inline std::string fmt(double v, int precision = 2) {
+  std::ostringstream s;
+  s.setf(std::ios::fixed);
+  s.precision(precision);
+  s << v;
+  return s.str();
+}
+
+// Restores the module's train/eval mode when the scope ends (also on exceptions).
+class TrainModeGuard {
+ public:
+  TrainModeGuard(torch::nn::Module& m, bool train) : module_(m), was_training_(m.is_training()) { m.train(train); }
+  ~TrainModeGuard() { module_.train(was_training_); }
+
+ private:
+  torch::nn::Module& module_;
+  bool was_training_;
+};
+
+struct Scored {
+  torch::Tensor scores;   // (N,K) float32 CPU
+  torch::Tensor targets;  // (N,K) float32 CPU
+  torch::Tensor indices;  // (N,) int64 CPU
+  bool cancelled = false;
+};
+
+inline MultiLabelMetrics metricsOf(const Scored& s) {
+  const auto n = static_cast<size_t>(s.scores.size(0));
+  const auto k = static_cast<size_t>(s.scores.size(1));
+  auto scores = s.scores.contiguous();
+  // Validation targets: 1 = positive, everything else (0 / -1) a negative.
+  auto labels = (s.targets > 0.5).to(torch::kUInt8).contiguous();
+  std::vector<float> score_vec(scores.data_ptr<float>(), scores.data_ptr<float>() + n * k);
+  std::vector<uint8_t> label_vec(labels.data_ptr<uint8_t>(), labels.data_ptr<uint8_t>() + n * k);
+  return evaluateMultiLabel(score_vec, label_vec, n, k);
+}
+
+}  // namespace trainer_detail
+using namespace trainer_detail;  // internal header: shared by trainer*.cpp only
+
+struct Trainer::Impl {
+  std::shared_ptr<MultiLabelModel> model;
+  TrainerOptions opt;
+  TrainObserver* observer = nullptr;
+  torch::Device device{torch::kCPU};
+  bool amp_active = false;  // amp requested and running on CUDA
+  c10::ScalarType amp_dtype = c10::ScalarType::Half;
+
+  LabelEstimator estimator{nullptr};
+  torch::Tensor pending_estimator_logits;  // from resumeFrom() before setObservedLabels()
+  std::unique_ptr<ModelEma> ema;
+  GradScaler scaler;
+  std::unique_ptr<GroupedOptimizer> optimizer;
+  std::atomic<bool> cancel{false};
+
+  // Run position (what an epoch checkpoint restores).
+  int completed_epochs = 0;
+  int64_t global_step = 0;
+  int64_t optimizer_step = 0;
+  double best_map = kNaN;
+  int best_epoch = -1;
+  int patience = 0;
+  std::string resume_path;
+  std::vector<torch::Tensor> best_state;  // CPU copy of the best weights (EMA ones if they won)
+
+  // Where training is, for error messages.
+  int current_epoch = 0;
+  int64_t current_step = 0;
+
+  // ---- observer helpers -------------------------------------------------------------------------------
+  void message(MessageLevel level, const std::string& text) const {
+    if (observer) observer->onMessage(level, text);
+  }
+
+  // ---- configuration ----------------------------------------------------------------------------------
+  void validateOptions() const {
+    auto bad = [](const std::string& what) { throw TrainingError("invalid training configuration: " + what); };
+    if (opt.optimizer != "adamw" && opt.optimizer != "adam") bad("unknown optimizer '" + opt.optimizer + "' (expected adamw or adam)");
+    if (opt.schedule != "onecycle" && opt.schedule != "constant")
+      bad("unknown schedule '" + opt.schedule + "' (expected onecycle or constant)");
+    if (opt.amp_dtype != "fp16" && opt.amp_dtype != "bf16") bad("unknown AMP dtype '" + opt.amp_dtype + "' (expected fp16 or bf16)");
+    if (opt.epochs < 1) bad("epochs must be at least 1");
+    if (opt.grad_accum < 1) bad("grad_accum must be at least 1");
+    if (!(opt.lr >= 0.0) || !std::isfinite(opt.lr)) bad("the learning rate must be a finite number >= 0");
+    if (!(opt.weight_decay >= 0.0)) bad("weight decay must be >= 0");
+    if (!(opt.ema_decay >= 0.0 && opt.ema_decay < 1.0)) bad("EMA decay must be in [0, 1)");
+    if (!(opt.pct_start >= 0.0 && opt.pct_start <= 1.0)) bad("pct_start must be in [0, 1]");
+    if (opt.early_stop_patience < 0) bad("early-stop patience must be >= 0");
+    if (!(opt.max_grad_norm >= 0.0)) bad("max_grad_norm must be >= 0");
+  }
+
+  void checkSource(BatchSource& src, const char* what) const {
+    if (src.numClasses() != model->numClasses())
+      throw TrainingError(std::string("the ") + what + " data has " + std::to_string(src.numClasses()) +
+                          " classes but the model has " + std::to_string(model->numClasses()));
+  }
+
+  void requireEstimatorIfNeeded() const {
+    if (lossNeedsEstimator(opt.loss.kind) && !estimator)
+      throw TrainingError("the " + lossName(opt.loss.kind) +
+                          " loss needs the observed training labels for its label estimator (setObservedLabels)");
+  }
+
+  // Backbone and head at the base rate; ROLE's estimator at kRoleEstimatorLrMultiplier x, no weight decay.
+  std::vector<ParamGroupSpec> parameterGroups(bool head_only) const {
+    std::vector<ParamGroupSpec> groups;
+    if (!head_only) groups.push_back({"backbone", model->backboneParameters(), 1.0, opt.weight_decay});
+    groups.push_back({"head", model->headParameters(), 1.0, opt.weight_decay});
+    if (estimator) groups.push_back({"label_estimator", {estimator->logits}, kRoleEstimatorLrMultiplier, 0.0});
+    return groups;
+  }
+
+  TrainingError translate(const c10::Error& e) const {
+    const std::string where = "epoch " + std::to_string(current_epoch) + " step " + std::to_string(current_step);
+    if (isOutOfMemory(e))
+      return TrainingError("out of memory at " + where +
+                           ". Try a smaller batch size (keep the effective batch with --grad-accum N), mixed "
+                           "precision (--amp) or a smaller image size.");
+    return TrainingError("training failed at " + where + ": " + e.what_without_backtrace());
+  }
+
+  // ---- batches ----------------------------------------------------------------------------------------
+  struct EpochContext {
+    BatchSource& source;
+    const Forward& forward;
+    int epoch;
+    int64_t steps_per_epoch;
+    int64_t* optimizer_steps;  // the schedule's position
+    std::function<double(int64_t)> lr_at;
+    std::function<std::optional<double>(int64_t)> beta1_at;
+    bool use_amp;
+    bool update_ema;
+    ProgressMeter* progress;
+    int epochs;
+  };
+
+  struct EpochStats {
+    double loss_sum = 0;
+    int64_t batches = 0;
+    bool cancelled = false;
+  };
+
+  void optimizerStep(EpochContext& ctx, GradScaler& step_scaler) {
+    const int64_t s = *ctx.optimizer_steps;
+    optimizer->setLearningRate(ctx.lr_at(s), ctx.beta1_at(s));
+    const bool finite = step_scaler.unscale(optimizer->parameters());
+    if (finite && opt.max_grad_norm > 0) torch::nn::utils::clip_grad_norm_(optimizer->parameters(), opt.max_grad_norm);
+    if (finite) optimizer->step();
+    step_scaler.update(finite);
+    optimizer->zeroGrad();
+    if (ema && ctx.update_ema) ema->update(*model);
+    ++*ctx.optimizer_steps;
+  }
+
+  EpochStats runEpoch(EpochContext& ctx, std::optional<Batch> first) {
+    EpochStats stats;
+    GradScaler no_scaling(false);
+    GradScaler& step_scaler = ctx.use_amp ? scaler : no_scaling;
+    const int accum = opt.grad_accum;
+    int pending = 0;  // batches accumulated since the last optimizer step
+    current_epoch = ctx.epoch;
+    optimizer->zeroGrad();
+    for (;;) {
+      if (cancel.load(std::memory_order_relaxed)) {
+        stats.cancelled = true;
+        break;
+      }
+      std::optional<Batch> batch = first ? std::exchange(first, std::nullopt) : ctx.source.next();
+      if (!batch) break;
+      current_step = ++stats.batches;
+      ++global_step;
+
+      const auto images = batch->images.to(device, /*non_blocking=*/true);
+      const auto targets = batch->targets.to(device, /*non_blocking=*/true);
+      torch::Tensor logits;
+      {
+        AutocastGuard autocast(ctx.use_amp, amp_dtype);
+        logits = ctx.forward(images);
+      }
+      const auto estimator_logits = estimator ? estimator->forward(batch->indices) : torch::Tensor();
+      const auto loss = multiLabelLoss(opt.loss, logits.to(torch::kFloat), targets, estimator_logits);
+      const double loss_value = loss.item<double>();
+      if (!std::isfinite(loss_value))
+        throw TrainingError(std::string("loss became ") + (std::isnan(loss_value) ? "NaN" : "infinite") + " at epoch " +
+                            std::to_string(ctx.epoch) + " step " + std::to_string(stats.batches) +
+                            "; try a lower learning rate, gradient clipping (max_grad_norm), or check the input "
+                            "data for NaN/Inf values");
+      step_scaler.scale(accum > 1 ? loss / static_cast<double>(accum) : loss).backward();
+      const double lr_used = ctx.lr_at(*ctx.optimizer_steps);
+      if (++pending == accum) {
+        optimizerStep(ctx, step_scaler);
+        pending = 0;
+      }
+      stats.loss_sum += loss_value;
+
+      if (observer) {
+        observer->onStep({ctx.epoch, stats.batches, global_step, ctx.steps_per_epoch, loss_value, lr_used});
+        ctx.progress->stepDone();
+        if (ctx.progress->due()) emitProgress(ctx, stats.batches);
+      }
+    }
+    // Flush a partial accumulation so no gradient crosses an epoch boundary (keeps resume exact).
+    if (!stats.cancelled && pending > 0) optimizerStep(ctx, step_scaler);
+    return stats;
+  }
+
+  void emitProgress(const EpochContext& ctx, int64_t step) const {
+    if (!observer) return;
+    observer->onProgress({ctx.epoch, ctx.epochs, step, ctx.steps_per_epoch, ctx.progress->fraction(),
+                          ctx.progress->etaSeconds()});
+  }
+
+  // ---- evaluation -------------------------------------------------------------------------------------
+  Scored score(BatchSource& source, const Forward& forward, bool honour_cancel) {
+    TrainModeGuard eval_mode(*model, false);
+    torch::NoGradGuard no_grad;
+    Scored out;
+    std::vector<torch::Tensor> scores, targets, indices;
+    source.startEpoch(0);
+    while (auto batch = source.next()) {
+      if (honour_cancel && cancel.load(std::memory_order_relaxed)) {
+        out.cancelled = true;
+        return out;
+      }
+      torch::Tensor logits;
+      {
+        AutocastGuard autocast(amp_active, amp_dtype);
+        logits = forward(batch->images.to(device, /*non_blocking=*/true));
+      }
+      scores.push_back(torch::sigmoid(logits.to(torch::kFloat)).to(torch::kCPU));
+      targets.push_back(batch->targets.to(torch::kCPU, torch::kFloat));
+      indices.push_back(batch->indices.to(torch::kCPU, torch::kLong));
+    }
+    const int64_t k = model->numClasses();
+    out.scores = scores.empty() ? torch::empty({0, k}) : torch::cat(scores);
+    out.targets = targets.empty() ? torch::empty({0, k}) : torch::cat(targets);
+    out.indices = indices.empty() ? torch::empty({0}, torch::kLong) : torch::cat(indices);
+    return out;
+  }
+
+  Forward fullForward() {
+    return [this](const torch::Tensor& images) { return model->forward(images, false).logits; };
+  }
+  Forward linearForward() {
+    return [this](const torch::Tensor& features) { return model->headFromPooled(features); };
+  }
+
+  struct Validation {
+    double map_raw = kNaN, map_ema = kNaN;
+    MultiLabelMetrics raw, averaged;
+    bool ema_won = false;
+    bool cancelled = false;
+  };
+
+  // mAP of the raw weights and, with EMA, of the averaged ones (swapped in, then swapped back).
+  Validation validate(BatchSource& val) {
+    Validation v;
+    const auto raw = score(val, fullForward(), true);
+    if (raw.cancelled) return Validation{kNaN, kNaN, {}, {}, false, true};
+    v.raw = metricsOf(raw);
+    v.map_raw = v.raw.map;
+    if (ema) {
+      const auto raw_weights = cloneState(*model);
+      ema->copyTo(*model);
+      Scored averaged;
+      try {
+        averaged = score(val, fullForward(), true);
+      } catch (...) {
+        copyState(*model, raw_weights);
+        throw;
+      }
+      copyState(*model, raw_weights);
+      if (averaged.cancelled) return Validation{kNaN, kNaN, {}, {}, false, true};
+      v.averaged = metricsOf(averaged);
+      v.map_ema = v.averaged.map;
+      v.ema_won = isBetter(v.map_ema, v.map_raw);
+    }
+    return v;
+  }
+
+  // ---- checkpoints ------------------------------------------------------------------------------------
+  void writeBest(int epoch, double val_map, bool ema_won, TrainResult& result);
+
+  std::string writeEpochCheckpoint(int epoch, double val_map, bool ema_won);
+
+  void restoreOptimizerState();
+
+  void loadEstimatorLogits(const torch::Tensor& logits);
+
+  // ---- the two training entry points ------------------------------------------------------------------
+  void fit(BatchSource& train, BatchSource* val, TrainResult& result);
+  void fitLinear(BatchSource& train, BatchSource* val, int epochs, double lr);
+  void resume(const std::string& path);
+};
+
+}  // namespace mls
