@@ -163,11 +163,14 @@ int64_t ProjectStore::folderId(const std::string& folder) {
 }
 
 std::string ProjectStore::folderPath(int64_t folder_id) {
+  if (auto it = folder_cache_.find(folder_id); it != folder_cache_.end()) return it->second;
   auto st = db_->prepare("SELECT path FROM image_folders WHERE id = ?");
   st.bind(1, folder_id);
   if (!st.step()) throw UnknownIdError("unknown image folder id " + std::to_string(folder_id));
   const fs::path p(st.text(0));
-  return (p.is_absolute() ? p : fs::path(projectDir()) / p).lexically_normal().string();
+  std::string resolved = (p.is_absolute() ? p : fs::path(projectDir()) / p).lexically_normal().string();
+  folder_cache_.emplace(folder_id, resolved);
+  return resolved;
 }
 
 std::string ProjectStore::imagePath(const ImageRecord& image) {

@@ -97,6 +97,9 @@ class ProjectStore {
  private:
   std::string path_;
   std::unique_ptr<Database> db_;
+  // Resolved image folders by id: imagePath() runs once per image when building loaders and browser rows,
+  // and the folder table is tiny and only grows through folderId().
+  std::unordered_map<int64_t, std::string> folder_cache_;
 };
 
 int64_t nowMs();
