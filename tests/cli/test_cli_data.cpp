@@ -5,22 +5,14 @@
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
+#include "cli_runner.h"
+
 class TestCliData : public QObject {
   Q_OBJECT
   QTemporaryDir dir_;
   QString project_;
 
-  struct Result {
-    int code;
-    QByteArray out, err;
-  };
-  Result cli(const QStringList& args) {
-    QProcess p;
-    p.start(QStringLiteral(MLS_CLI_PATH), args);
-    p.waitForFinished(120000);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-  }
+  CliResult cli(const QStringList& args) { return runCli(args, 120000); }
   void expectError(const QStringList& args, const char* needle) {
     const auto r = cli(args);
     QVERIFY2(r.code != 0, r.out.constData());

@@ -7,6 +7,8 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
+
+#include "cli_runner.h"
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
@@ -15,17 +17,7 @@ class TestCliTrain : public QObject {
   QTemporaryDir dir_;
   QString project_;
 
-  struct Result {
-    int code;
-    QByteArray out, err;
-  };
-  Result cli(const QStringList& args) {
-    QProcess p;
-    p.start(QStringLiteral(MLS_CLI_PATH), args);
-    p.waitForFinished(300000);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-  }
+  CliResult cli(const QStringList& args) { return runCli(args, 300000); }
   static QJsonObject lastJson(const QByteArray& out) {
     const auto lines = out.trimmed().split('\n');
     return QJsonDocument::fromJson(lines.last()).object();
