@@ -17,6 +17,11 @@ std::vector<torch::Tensor> Backbone::trainableParameters() const {
   return out;
 }
 
+bool Backbone::setActivationCheckpointing(bool on) {
+  checkpointing_ = false;
+  return !on;
+}
+
 std::shared_ptr<Backbone> makeBackbone(const BackboneOptions& options) {
   const std::string& name = options.name;
   if (name == "tiny") return std::make_shared<TinyCnn>();

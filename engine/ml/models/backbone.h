@@ -17,6 +17,14 @@ class Backbone : public torch::nn::Module {
   virtual int64_t stride() const = 0;
   // The parameters an optimizer should update (requires_grad == true).
   std::vector<torch::Tensor> trainableParameters() const;
+  // Activation checkpointing while training (activation_checkpoint.h): ResNet in segments of ~sqrt(n)
+  // residual blocks per stage, the tiny CNN per conv-BN-ReLU. Returns false (and stays off) for backbones
+  // without known segments (TorchScript).
+  virtual bool setActivationCheckpointing(bool on);
+  bool activationCheckpointing() const { return checkpointing_; }
+
+ protected:
+  bool checkpointing_ = false;
 };
 
 struct BackboneOptions {

@@ -2,8 +2,12 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
+#include <vector>
 
+#include "ml/models/activation_checkpoint.h"
 #include "ml/models/frozen_batch_norm.h"
 
 namespace mls {
@@ -117,15 +121,40 @@ torch::nn::Sequential ResNet::makeLayer(int64_t planes, int blocks, int64_t stri
 torch::Tensor ResNet::forward(const torch::Tensor& images) {
   auto x = torch::relu(bn1_.forward(conv1_->forward(images)));
   x = torch::max_pool2d(x, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
-  x = layer1_->forward(x);
-  x = layer2_->forward(x);
-  x = layer3_->forward(x);
-  return layer4_->forward(x);
+  x = runLayer(layer1_, x);
+  x = runLayer(layer2_, x);
+  x = runLayer(layer3_, x);
+  return runLayer(layer4_, x);
 }
 
-torch::Tensor ResNet::classify(const torch::Tensor& images) {
-  if (!fc_) throw std::logic_error("ResNet::classify needs ResNetOptions::with_fc");
-  return fc_->forward(forward(images).mean({2, 3}));
+bool ResNet::setActivationCheckpointing(bool on) {
+  checkpointing_ = on;
+  return true;
+}
+
+// With checkpointing, a stage of n residual blocks runs as segments of ceil(sqrt(n)) blocks (Chen et al.,
+// "Training deep nets with sublinear memory cost"): only segment inputs stay in memory, and backward
+// recomputes one segment at a time. Per-block segments would keep every block input, which for
+// bottleneck blocks with frozen BN is already two thirds of the activations.
+torch::Tensor ResNet::runLayer(torch::nn::Sequential& layer, torch::Tensor x) {
+  if (!checkpointing_ || !is_training()) return layer->forward(x);
+  std::vector<std::shared_ptr<ResNetBlock>> blocks;
+  for (const auto& child : layer->children()) blocks.push_back(std::dynamic_pointer_cast<ResNetBlock>(child));
+  const auto per_segment = static_cast<size_t>(std::ceil(std::sqrt(static_cast<double>(blocks.size()))));
+  for (size_t first = 0; first < blocks.size(); first += per_segment) {
+    const std::vector<std::shared_ptr<ResNetBlock>> segment(blocks.begin() + first,
+                                                            blocks.begin() + std::min(blocks.size(), first + per_segment));
+    std::vector<torch::nn::Module*> modules;
+    for (const auto& b : segment) modules.push_back(b.get());
+    x = checkpointSegment(modules,
+                          [segment](const torch::Tensor& t) {
+                            auto y = t;
+                            for (const auto& b : segment) y = b->forward(y);
+                            return y;
+                          },
+                          x);
+  }
+  return x;
 }
 
 }  // namespace mls

@@ -43,6 +43,7 @@ class ResNet : public Backbone {
  public:
   explicit ResNet(const ResNetOptions& options);
   torch::Tensor forward(const torch::Tensor& images) override;  // C5 map (B, C, H/32, W/32)
+  bool setActivationCheckpointing(bool on) override;
   int64_t outChannels() const override { return out_channels_; }
   int64_t stride() const override { return 32; }
   // Global-average-pooled C5 through fc: torchvision's logits. Requires with_fc.
@@ -51,6 +52,7 @@ class ResNet : public Backbone {
 
  private:
   torch::nn::Sequential makeLayer(int64_t planes, int blocks, int64_t stride);
+  torch::Tensor runLayer(torch::nn::Sequential& layer, torch::Tensor x);
 
   ResNetOptions options_;
   bool bottleneck_;

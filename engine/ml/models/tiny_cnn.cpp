@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "ml/models/activation_checkpoint.h"
+
 namespace mls {
 namespace {
 
@@ -35,6 +37,27 @@ TinyCnn::TinyCnn(const TinyCnnOptions& options) {
     if (p.dim() == 4) torch::nn::init::kaiming_normal_(p, 0.0, torch::kFanOut, torch::kReLU);
 }
 
-torch::Tensor TinyCnn::forward(const torch::Tensor& images) { return features_->forward(images); }
+torch::Tensor TinyCnn::forward(const torch::Tensor& images) {
+  if (!checkpointing_ || !is_training()) return features_->forward(images);
+  // One segment per conv-BN-ReLU triple (appendConvBnRelu's layout).
+  auto x = images;
+  const auto children = features_->children();
+  for (size_t i = 0; i + 2 < children.size(); i += 3) {
+    auto seq = features_;
+    x = checkpointSegment({children[i].get(), children[i + 1].get(), children[i + 2].get()},
+                          [seq, i](const torch::Tensor& t) mutable {
+                            auto y = t;
+                            for (auto it = seq->begin() + i; it != seq->begin() + i + 3; ++it) y = it->forward(y);
+                            return y;
+                          },
+                          x);
+  }
+  return x;
+}
+
+bool TinyCnn::setActivationCheckpointing(bool on) {
+  checkpointing_ = on;
+  return true;
+}
 
 }  // namespace mls

@@ -21,6 +21,7 @@ class TinyCnn : public Backbone {
  public:
   explicit TinyCnn(const TinyCnnOptions& options = {});
   torch::Tensor forward(const torch::Tensor& images) override;
+  bool setActivationCheckpointing(bool on) override;
   int64_t outChannels() const override { return out_channels_; }
   int64_t stride() const override { return stride_; }
 

@@ -21,6 +21,8 @@ void setCudaAutocastDtype(c10::ScalarType t) { at::autocast::set_autocast_gpu_dt
 
 }  // namespace
 
+AutocastState currentCudaAutocast() { return {cudaAutocastEnabled(), cudaAutocastDtype()}; }
+
 AutocastGuard::AutocastGuard(bool enabled, c10::ScalarType dtype) : active_(enabled) {
   if (!active_) return;
   previous_enabled_ = cudaAutocastEnabled();

@@ -6,6 +6,13 @@
 
 namespace mls {
 
+// Whether CUDA autocast is on in this thread, and its dtype (what a recomputation must reproduce).
+struct AutocastState {
+  bool enabled = false;
+  c10::ScalarType dtype = c10::ScalarType::Half;
+};
+AutocastState currentCudaAutocast();
+
 class AutocastGuard {
  public:
   // enabled = false makes the guard a no-op. dtype: at::kHalf or at::kBFloat16.

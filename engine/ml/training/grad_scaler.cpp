@@ -16,6 +16,13 @@ bool GradScaler::unscale(const std::vector<at::Tensor>& params) {
   for (const auto& p : params)
     if (p.grad().defined()) grads.push_back(p.grad());
   if (grads.empty()) return true;
+  if (grads.front().is_cuda()) {
+    // PyTorch's GradScaler kernel: unscales every gradient and flags non-finite ones in one pass.
+    auto found_inf = torch::zeros({1}, grads.front().options().dtype(torch::kFloat));
+    const auto inv_scale = torch::full({1}, 1.0 / scale_, found_inf.options());
+    at::_amp_foreach_non_finite_check_and_unscale_(grads, found_inf, inv_scale);
+    return found_inf.item<float>() == 0.0f;
+  }
   at::_foreach_mul_(grads, 1.0 / scale_);
   // Accumulate on the device and synchronise once, not once per tensor.
   auto all_finite = torch::ones({}, grads.front().options().dtype(torch::kBool));

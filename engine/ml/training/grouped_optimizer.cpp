@@ -1,5 +1,7 @@
 #include "ml/training/grouped_optimizer.h"
 
+#include "ml/training/foreach_adam.h"
+
 #include <torch/torch.h>
 
 #include <stdexcept>
@@ -7,7 +9,9 @@
 
 namespace mls {
 
-GroupedOptimizer::GroupedOptimizer(const std::string& kind, std::vector<ParamGroupSpec> groups, double base_lr) {
+GroupedOptimizer::GroupedOptimizer(const std::string& kind, std::vector<ParamGroupSpec> groups, double base_lr,
+                                   bool foreach)
+    : foreach_(foreach) {
   if (kind != "adam" && kind != "adamw")
     throw std::invalid_argument("unknown optimizer '" + kind + "' (expected adamw or adam)");
   adamw_ = kind == "adamw";
@@ -46,9 +50,15 @@ void GroupedOptimizer::setLearningRate(double base_lr, std::optional<double> bet
   }
 }
 
-void GroupedOptimizer::zeroGrad() { optimizer_->zero_grad(); }
+void GroupedOptimizer::zeroGrad() {
+  for (auto& p : all_params_)
+    if (p.grad().defined()) p.mutable_grad().reset();
+}
 
-void GroupedOptimizer::step() { optimizer_->step(); }
+void GroupedOptimizer::step() {
+  if (foreach_) foreachAdamStep(*optimizer_, adamw_);
+  else optimizer_->step();
+}
 
 std::vector<ParamGroupInfo> GroupedOptimizer::info() const {
   std::vector<ParamGroupInfo> out;

@@ -28,11 +28,14 @@ struct ParamGroupSpec {
 class GroupedOptimizer {
  public:
   // kind: "adam" | "adamw". Empty groups are dropped. Throws std::invalid_argument for an unknown kind or
-  // when no group has parameters.
-  GroupedOptimizer(const std::string& kind, std::vector<ParamGroupSpec> groups, double base_lr);
+  // when no group has parameters. foreach: multi-tensor update (foreach_adam.h); false runs torch's own
+  // per-parameter step() (the same numbers; kept as the reference the tests compare against).
+  GroupedOptimizer(const std::string& kind, std::vector<ParamGroupSpec> groups, double base_lr, bool foreach = true);
   ~GroupedOptimizer();
 
   void setLearningRate(double base_lr, std::optional<double> beta1 = std::nullopt);
+  // Drops the gradients (set to none, PyTorch 2.x's default): no zero-fill kernels, and the memory of the
+  // gradients is free between an optimizer step and the next backward.
   void zeroGrad();
   void step();
   const std::vector<torch::Tensor>& parameters() const { return all_params_; }
@@ -43,6 +46,7 @@ class GroupedOptimizer {
 
  private:
   bool adamw_;
+  bool foreach_;
   std::vector<ParamGroupSpec> specs_;
   std::vector<torch::Tensor> all_params_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;

@@ -118,4 +118,12 @@ void saveStateToArchive(const torch::nn::Module& module, const std::vector<torch
   writeLevel(module, state, index, archive, "");
 }
 
+void convertToChannelsLast(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : module.parameters())
+    if (p.dim() == 4) p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
+  for (auto& b : module.buffers())
+    if (b.dim() == 4) b.set_data(b.contiguous(at::MemoryFormat::ChannelsLast));
+}
+
 }  // namespace mls

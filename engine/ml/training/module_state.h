@@ -37,4 +37,8 @@ std::vector<torch::Tensor> readStateFromArchive(const torch::nn::Module& module,
 void saveStateToArchive(const torch::nn::Module& module, const std::vector<torch::Tensor>& state,
                         torch::serialize::OutputArchive& archive);
 
+// Every 4-D parameter and buffer in place to NHWC strides (same values, same tensor identities), so
+// convolutions keep their activations channels-last.
+void convertToChannelsLast(torch::nn::Module& module);
+
 }  // namespace mls

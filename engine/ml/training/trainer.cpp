@@ -18,7 +18,7 @@ void Trainer::Impl::fit(BatchSource& train, BatchSource* val, TrainResult& resul
   torch::manual_seed(opt.seed);
   if (opt.ema_decay > 0 && !ema) ema = std::make_unique<ModelEma>(*model, opt.ema_decay);
   try {
-    optimizer = std::make_unique<GroupedOptimizer>(opt.optimizer, parameterGroups(false), opt.lr);
+    optimizer = std::make_unique<GroupedOptimizer>(opt.optimizer, parameterGroups(false), opt.lr, opt.foreach_optimizer);
   } catch (const std::invalid_argument& e) {
     throw TrainingError(e.what());
   }
@@ -179,7 +179,7 @@ void Trainer::Impl::fitLinear(BatchSource& train, BatchSource* val, int epochs, 
   torch::manual_seed(opt.seed);
   // Only the head (and ROLE's estimator) is in the optimizer: the backbone cannot change.
   try {
-    optimizer = std::make_unique<GroupedOptimizer>(opt.optimizer, parameterGroups(true), lr);
+    optimizer = std::make_unique<GroupedOptimizer>(opt.optimizer, parameterGroups(true), lr, opt.foreach_optimizer);
   } catch (const std::invalid_argument& e) {
     throw TrainingError(e.what());
   }
@@ -251,6 +251,9 @@ Trainer::Trainer(std::shared_ptr<MultiLabelModel> model, TrainerOptions options,
   // Only float16 needs loss scaling: bfloat16 has float32's exponent range.
   d.scaler = GradScaler(d.amp_active && d.amp_dtype == c10::ScalarType::Half);
   d.model->to(d.device);
+  if (d.opt.channels_last) convertToChannelsLast(*d.model);
+  if (!d.model->backbone().setActivationCheckpointing(d.opt.checkpoint_backbone))
+    d.message(MessageLevel::Warning, "this backbone does not support activation checkpointing; training without it");
 }
 
 Trainer::~Trainer() = default;

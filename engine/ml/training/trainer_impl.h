@@ -4,6 +4,7 @@
 #include "ml/training/trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <atomic>
@@ -18,6 +19,7 @@
 
 #include "ml/device.h"
 #include "ml/label_estimator.h"
+#include "ml/models/backbone.h"
 #include "ml/models/multilabel_model.h"
 #include "ml/training/autocast_guard.h"
 #include "ml/training/grad_scaler.h"
@@ -53,6 +55,26 @@ inline std::string fmt(double v, int precision = 2) {
   s << v;
   return s.str();
 }
+
+// Laps of the step phases for TrainerOptions::profile_steps; a no-op (0 s) when off. Each lap waits for
+// the device, so a phase's time is its kernels' time, not only their launch.
+class PhaseClock {
+ public:
+  PhaseClock(bool on, c10::Device device) : on_(on), device_(device) { lap(); }
+  double lap() {
+    if (!on_) return 0;
+    if (device_.is_cuda()) torch::cuda::synchronize(device_.has_index() ? device_.index() : -1);
+    const auto now = Clock::now();
+    const double s = std::chrono::duration<double>(now - last_).count();
+    last_ = now;
+    return s;
+  }
+
+ private:
+  bool on_;
+  c10::Device device_;
+  Clock::time_point last_ = Clock::now();
+};
 
 // Restores the module's train/eval mode when the scope ends (also on exceptions).
 class TrainModeGuard {
@@ -168,6 +190,14 @@ struct Trainer::Impl {
   }
 
   // ---- batches ----------------------------------------------------------------------------------------
+  // Asynchronous when the loader pinned the batch; NHWC when the model was converted (4-D images only:
+  // cached feature batches stay as they are).
+  torch::Tensor toDevice(const torch::Tensor& images) const {
+    auto out = images.to(device, /*non_blocking=*/true);
+    if (opt.channels_last && out.dim() == 4) out = out.contiguous(at::MemoryFormat::ChannelsLast);
+    return out;
+  }
+
   struct EpochContext {
     BatchSource& source;
     const Forward& forward;
@@ -213,13 +243,17 @@ struct Trainer::Impl {
         stats.cancelled = true;
         break;
       }
+      PhaseClock clock(opt.profile_steps, device);
+      StepInfo::Phases phases;
       std::optional<Batch> batch = first ? std::exchange(first, std::nullopt) : ctx.source.next();
       if (!batch) break;
       current_step = ++stats.batches;
       ++global_step;
+      phases.data = clock.lap();
 
-      const auto images = batch->images.to(device, /*non_blocking=*/true);
+      const auto images = toDevice(batch->images);
       const auto targets = batch->targets.to(device, /*non_blocking=*/true);
+      phases.transfer = clock.lap();
       torch::Tensor logits;
       {
         AutocastGuard autocast(ctx.use_amp, amp_dtype);
@@ -227,22 +261,28 @@ struct Trainer::Impl {
       }
       const auto estimator_logits = estimator ? estimator->forward(batch->indices) : torch::Tensor();
       const auto loss = multiLabelLoss(opt.loss, logits.to(torch::kFloat), targets, estimator_logits);
+      phases.forward = clock.lap();
+      // Backward is queued before the loss is read: reading it waits for the device, and waiting before
+      // the backward launches would leave the GPU idle meanwhile. The optimizer step comes after the check,
+      // so a NaN never reaches the weights.
+      step_scaler.scale(accum > 1 ? loss / static_cast<double>(accum) : loss).backward();
       const double loss_value = loss.item<double>();
       if (!std::isfinite(loss_value))
         throw TrainingError(std::string("loss became ") + (std::isnan(loss_value) ? "NaN" : "infinite") + " at epoch " +
                             std::to_string(ctx.epoch) + " step " + std::to_string(stats.batches) +
                             "; try a lower learning rate, gradient clipping (max_grad_norm), or check the input "
                             "data for NaN/Inf values");
-      step_scaler.scale(accum > 1 ? loss / static_cast<double>(accum) : loss).backward();
+      phases.backward = clock.lap();
       const double lr_used = ctx.lr_at(*ctx.optimizer_steps);
       if (++pending == accum) {
         optimizerStep(ctx, step_scaler);
         pending = 0;
       }
+      phases.optimizer = clock.lap();
       stats.loss_sum += loss_value;
 
       if (observer) {
-        observer->onStep({ctx.epoch, stats.batches, global_step, ctx.steps_per_epoch, loss_value, lr_used});
+        observer->onStep({ctx.epoch, stats.batches, global_step, ctx.steps_per_epoch, loss_value, lr_used, phases});
         ctx.progress->stepDone();
         if (ctx.progress->due()) emitProgress(ctx, stats.batches);
       }
@@ -273,7 +313,7 @@ struct Trainer::Impl {
       torch::Tensor logits;
       {
         AutocastGuard autocast(amp_active, amp_dtype);
-        logits = forward(batch->images.to(device, /*non_blocking=*/true));
+        logits = forward(toDevice(batch->images));
       }
       scores.push_back(torch::sigmoid(logits.to(torch::kFloat)).to(torch::kCPU));
       targets.push_back(batch->targets.to(torch::kCPU, torch::kFloat));
