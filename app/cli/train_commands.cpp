@@ -43,7 +43,15 @@ double jsonNumber(double v) { return std::isfinite(v) ? std::round(v * 1e4) / 1e
 // Prints progress lines on stderr: throttled step lines, one line per epoch.
 class ProgressPrinter : public TrainObserver {
  public:
-  void onStep(const StepInfo& s) override { last_loss_ = s.loss; }
+  void onStep(const StepInfo& s) override {
+    last_loss_ = s.loss;
+    phase_sum_.data += s.phases.data;
+    phase_sum_.transfer += s.phases.transfer;
+    phase_sum_.forward += s.phases.forward;
+    phase_sum_.backward += s.phases.backward;
+    phase_sum_.optimizer += s.phases.optimizer;
+    ++phase_steps_;
+  }
   void onProgress(const ProgressInfo& p) override {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_print_ < std::chrono::milliseconds(500) && p.step != p.steps_per_epoch) return;
@@ -61,6 +69,7 @@ class ProgressPrinter : public TrainObserver {
     if (std::isfinite(e.val_map_ema)) o << " (raw " << e.val_map_raw << ", EMA " << e.val_map_ema << ")";
     o << ", " << e.seconds << " s" << (e.improved ? "  *" : "");
     progressLine(o.str(), true);
+    printPhases();
   }
   void onMessage(MessageLevel level, const std::string& text) override {
     progressLine(std::string(level == MessageLevel::Error ? "error: " : level == MessageLevel::Warning ? "warning: " : "") + text,
@@ -68,8 +77,26 @@ class ProgressPrinter : public TrainObserver {
   }
 
  private:
+  // --profile: mean milliseconds per step phase over the epoch (all zero without it: nothing printed).
+  void printPhases() {
+    const auto& p = phase_sum_;
+    const double total = p.data + p.transfer + p.forward + p.backward + p.optimizer;
+    if (total > 0 && phase_steps_ > 0) {
+      const double ms = 1000.0 / static_cast<double>(phase_steps_);
+      std::ostringstream o;
+      o << std::fixed << std::setprecision(1) << "  step phases (mean ms): data " << p.data * ms << ", transfer "
+        << p.transfer * ms << ", forward+loss " << p.forward * ms << ", backward " << p.backward * ms << ", optimizer "
+        << p.optimizer * ms;
+      progressLine(o.str(), true);
+    }
+    phase_sum_ = {};
+    phase_steps_ = 0;
+  }
+
   double last_loss_ = 0;
   std::chrono::steady_clock::time_point last_print_{};
+  StepInfo::Phases phase_sum_;
+  int64_t phase_steps_ = 0;
 };
 
 void addTrain(CLI::App& app) {
@@ -87,6 +114,11 @@ void addTrain(CLI::App& app) {
   cmd->add_option("--lr", r->lr, "Learning rate (peak for OneCycle)");
   cmd->add_option("--device", r->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_flag("--amp", r->amp, "Mixed precision (CUDA)");
+  cmd->add_option("--amp-dtype", r->amp_dtype, "fp16 (with loss scaling) | bf16")->check(CLI::IsMember({"fp16", "bf16"}))->capture_default_str();
+  cmd->add_flag("--checkpoint-backbone", r->checkpoint_backbone,
+                "Recompute backbone activations in backward (less GPU memory, ~1/3 more compute)");
+  cmd->add_flag("--channels-last", r->channels_last, "NHWC convolutions (faster with mixed precision on tensor cores)");
+  cmd->add_flag("--profile", r->profile, "Print mean step-phase times per epoch (synchronises the device)");
   cmd->add_option("--ema", r->ema, "EMA decay (0 = off)");
   cmd->add_option("--linear-init", r->linear_init, "MLSPL LinearInit: epochs of a linear head on frozen features");
   cmd->add_option("--expected-positives", r->expected_positives, "k for EPR/ROLE (default: from the labels, else 2.9)");

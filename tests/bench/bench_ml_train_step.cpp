@@ -5,10 +5,14 @@
 //
 // Usage: bench_ml_train_step [--small | --paper] [--method q2l|mlspl] [--backbone tiny|resnet18|...|resnet101]
 //          [--image-size N] [--batch N[,N..]] [--steps N] [--warmup N] [--device cpu|cuda]
-//          [--amp off|fp16|bf16[,..]] [--channels-last [on|off|both]] [--classes K] [--threads N]
-//          [--seed S] [--verbose]
+//          [--amp off|fp16|bf16[,..]] [--channels-last [on|off|both]] [--checkpoint [on|off|both]]
+//          [--grad-accum N] [--no-foreach] [--profile] [--classes K] [--threads N] [--seed S] [--verbose]
 // Lists (--batch 16,64 --amp off,bf16,fp16 --channels-last both) run every combination in one process and
 // print one result line plus one JSON line ({"bench":"train_step",...}) per combination.
+//   --checkpoint: activation checkpointing of the backbone; --grad-accum N: one optimizer step every N batches
+//   (steps and warm-up count batches and are rounded up to whole optimizer steps); --no-foreach: torch's
+//   per-parameter Adam loop instead of the multi-tensor update; --profile: per-phase step times (the device
+//   is synchronised between phases, so the images/s of a profiled run are lower).
 //   --small (default): Q2LConfig::smallCpu, tiny backbone, 64 px, batch 32 (the CPU demo model).
 //   --paper: Q2LConfig::paperR101_448, ResNet-101 with frozen BN and frozen conv1/layer1, 448 px, batch 16.
 // Q2L trains with LossConfig::q2lCoco(), AdamW lr 1e-4 wd 1e-2, OneCycle (20 % warm-up), EMA 0.9997 (the
@@ -56,6 +60,10 @@ struct Options {
   std::vector<int> batches;
   std::vector<std::string> amps{"off"};
   std::vector<bool> channels_last{false};
+  std::vector<bool> checkpoint{false};
+  int grad_accum = 1;
+  bool foreach = true;
+  bool profile = false;
   int steps = 20;
   int warmup = 3;
   std::string device = "cpu";
@@ -72,13 +80,23 @@ struct Result {
   double median_step_s = 0, best_step_s = 0;
   double final_loss = 0;
   double peak_allocated_mib = -1, peak_reserved_mib = -1;  // CUDA caching allocator; -1 when unavailable
+  mls::StepInfo::Phases phases;  // mean seconds per batch with --profile
+};
+
+// One measured configuration.
+struct Config {
+  int batch = 1;
+  std::string amp = "off";
+  bool channels_last = false;
+  bool checkpoint = false;
 };
 
 [[noreturn]] void usage(const std::string& error) {
   std::cerr << "bench_ml_train_step: " << error << "\n"
             << "usage: bench_ml_train_step [--small|--paper] [--method q2l|mlspl] [--backbone NAME] [--image-size N]\n"
             << "  [--batch N[,N..]] [--steps N] [--warmup N] [--device cpu|cuda] [--amp off|fp16|bf16[,..]]\n"
-            << "  [--channels-last [on|off|both]] [--classes K] [--threads N] [--seed S] [--verbose]\n";
+            << "  [--channels-last [on|off|both]] [--checkpoint [on|off|both]] [--grad-accum N] [--no-foreach]\n"
+            << "  [--profile] [--classes K] [--threads N] [--seed S] [--verbose]\n";
   std::exit(2);
 }
 
@@ -139,7 +157,15 @@ Options parseArgs(int argc, char** argv) {
       if (i + 1 < args.size() && (args[i + 1] == "on" || args[i + 1] == "off" || args[i + 1] == "both"))
         mode = args[++i];
       o.channels_last = mode == "both" ? std::vector<bool>{false, true} : std::vector<bool>{mode == "on"};
-    } else if (a == "--classes") o.classes = toInt(value(), a);
+    } else if (a == "--checkpoint") {
+      std::string mode = "on";
+      if (i + 1 < args.size() && (args[i + 1] == "on" || args[i + 1] == "off" || args[i + 1] == "both"))
+        mode = args[++i];
+      o.checkpoint = mode == "both" ? std::vector<bool>{false, true} : std::vector<bool>{mode == "on"};
+    } else if (a == "--grad-accum") o.grad_accum = toInt(value(), a);
+    else if (a == "--no-foreach") o.foreach = false;
+    else if (a == "--profile") o.profile = true;
+    else if (a == "--classes") o.classes = toInt(value(), a);
     else if (a == "--threads") o.threads = toInt(value(), a);
     else if (a == "--seed") o.seed = static_cast<uint64_t>(toInt(value(), a));
     else if (a == "--verbose") o.verbose = true;
@@ -152,8 +178,12 @@ Options parseArgs(int argc, char** argv) {
   for (int b : o.batches)
     if (b < 1) usage("--batch must be >= 1");
   if (o.steps < 1) usage("--steps must be >= 1");
+  if (o.grad_accum < 1) usage("--grad-accum must be >= 1");
   // The first step allocates the optimizer state (and picks cuDNN algorithms): never timed.
   o.warmup = std::max(o.warmup, 1);
+  auto whole = [&](int n) { return (n + o.grad_accum - 1) / o.grad_accum * o.grad_accum; };
+  o.warmup = whole(o.warmup);
+  o.steps = whole(o.steps);
   if (o.image_size < 32 || o.classes < 1) usage("--image-size must be >= 32 and --classes >= 1");
   return o;
 }
@@ -217,6 +247,13 @@ class StepTimer : public mls::TrainObserver {
   void onStep(const mls::StepInfo& s) override {
     if (s.global_step == warmup_ || s.global_step == warmup_ + steps_) synchronize(device_);
     if (s.global_step >= warmup_ && s.global_step <= warmup_ + steps_) stamps_.push_back(Clock::now());
+    if (s.global_step > warmup_ && s.global_step <= warmup_ + steps_) {
+      phases_.data += s.phases.data / steps_;
+      phases_.transfer += s.phases.transfer / steps_;
+      phases_.forward += s.phases.forward / steps_;
+      phases_.backward += s.phases.backward / steps_;
+      phases_.optimizer += s.phases.optimizer / steps_;
+    }
     last_loss_ = s.loss;
     if (verbose_) std::cerr << "  step " << s.global_step << " loss " << s.loss << " lr " << s.lr << "\n";
   }
@@ -233,6 +270,7 @@ class StepTimer : public mls::TrainObserver {
     return d;
   }
   double lastLoss() const { return last_loss_; }
+  const mls::StepInfo::Phases& meanPhases() const { return phases_; }
 
  private:
   c10::Device device_;
@@ -240,16 +278,8 @@ class StepTimer : public mls::TrainObserver {
   bool verbose_;
   std::vector<Clock::time_point> stamps_;
   double last_loss_ = 0;
+  mls::StepInfo::Phases phases_;
 };
-
-// Every 4-D parameter and buffer in NHWC order; the convolutions then keep activations channels-last.
-void convertToChannelsLast(torch::nn::Module& module) {
-  torch::NoGradGuard no_grad;
-  for (auto& p : module.parameters())
-    if (p.dim() == 4) p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
-  for (auto& b : module.buffers())
-    if (b.dim() == 4) b.set_data(b.contiguous(at::MemoryFormat::ChannelsLast));
-}
 
 mls::ModelSpec modelSpec(const Options& o) {
   mls::ModelSpec spec;
@@ -264,13 +294,18 @@ mls::ModelSpec modelSpec(const Options& o) {
   return spec;
 }
 
-mls::TrainerOptions trainerOptions(const Options& o, const std::string& amp) {
+mls::TrainerOptions trainerOptions(const Options& o, const Config& c) {
   mls::TrainerOptions t;
   t.device = o.device;
   t.epochs = 1;
   t.seed = o.seed;
-  t.amp = amp != "off";
-  t.amp_dtype = amp == "bf16" ? "bf16" : "fp16";
+  t.amp = c.amp != "off";
+  t.amp_dtype = c.amp == "bf16" ? "bf16" : "fp16";
+  t.channels_last = c.channels_last;
+  t.checkpoint_backbone = c.checkpoint;
+  t.grad_accum = o.grad_accum;
+  t.foreach_optimizer = o.foreach;
+  t.profile_steps = o.profile;
   if (o.method == "q2l") {
     t.loss = mls::LossConfig::q2lCoco();  // main_mlc.py COCO command
     t.optimizer = "adamw";
@@ -307,7 +342,8 @@ mls::Batch randomBatch(const Options& o, int batch, c10::Device device, bool cha
   return {images, targets.to(device), torch::arange(batch, torch::kLong)};
 }
 
-Result runOne(const Options& o, int batch, const std::string& amp, bool channels_last, c10::Device device) {
+Result runOne(const Options& o, const Config& c, c10::Device device) {
+  const int batch = c.batch;
   torch::manual_seed(o.seed);
   auto model = mls::buildModel(modelSpec(o));
   Result r;
@@ -317,9 +353,9 @@ Result runOne(const Options& o, int batch, const std::string& amp, bool channels
   }
   resetPeakMemory(device);
   StepTimer timer(device, o.warmup, o.steps, o.verbose);
-  mls::Trainer trainer(model, trainerOptions(o, amp), &timer);  // moves the model to the device
-  if (channels_last) convertToChannelsLast(*model);
-  RepeatedBatchSource source(randomBatch(o, batch, device, channels_last), o.warmup + o.steps);
+  // Moves the model to the device (and to NHWC with channels_last).
+  mls::Trainer trainer(model, trainerOptions(o, c), &timer);
+  RepeatedBatchSource source(randomBatch(o, batch, device, c.channels_last), o.warmup + o.steps);
   trainer.fit(source, nullptr);
   readPeakMemory(device, r);
   r.seconds = timer.seconds();
@@ -329,6 +365,7 @@ Result runOne(const Options& o, int batch, const std::string& amp, bool channels
   r.median_step_s =
       steps.size() % 2 ? steps[steps.size() / 2] : 0.5 * (steps[steps.size() / 2 - 1] + steps[steps.size() / 2]);
   r.best_step_s = steps.front();
+  r.phases = timer.meanPhases();
   return r;
 }
 
@@ -370,59 +407,76 @@ int main(int argc, char** argv) {
             << o.preset << " preset), " << o.image_size << " px, " << o.steps << " timed steps after " << o.warmup
             << " warm-up; load average " << loadAverage() << "\n";
 
-  int failures = 0;
+  std::vector<Config> configs;
   for (int batch : o.batches)
     for (const auto& amp : o.amps)
-      for (bool cl : o.channels_last) {
-        if (amp != "off" && !device.is_cuda()) {
-          std::cout << "skip: AMP " << amp << " needs CUDA\n";
-          continue;
-        }
-        Result r;
-        std::string error;
-        try {
-          r = runOne(o, batch, amp, cl, device);
-        } catch (const std::exception& e) {  // e.g. CUDA out of memory: report it and go on with the rest
-          error = e.what();
-          ++failures;
-        }
-        std::ostringstream line, json;
-        line << "batch " << batch << " amp " << amp << (cl ? " channels-last" : " contiguous") << ": ";
-        if (error.empty()) {
-          line.setf(std::ios::fixed);
-          line.precision(1);
-          line << r.images_per_s << " img/s (" << 1000.0 * r.seconds / o.steps << " ms/step; median step "
-               << 1000.0 * r.median_step_s << " ms = " << batch / r.median_step_s << " img/s)";
-          if (r.peak_allocated_mib >= 0)
-            line << ", peak " << r.peak_allocated_mib << " MiB allocated / " << r.peak_reserved_mib << " MiB reserved";
-          line.precision(4);
-          line << ", params " << r.params << " (" << r.trainable << " trainable), last loss " << r.final_loss;
-        } else {
-          line << "FAILED: " << error.substr(0, error.find('\n'));
-        }
-        std::cout << line.str() << "\n";
-        json << "{\"bench\":\"train_step\",\"impl\":\"cpp\",\"torch\":\"" << TORCH_VERSION_MAJOR << "."
-             << TORCH_VERSION_MINOR << "." << TORCH_VERSION_PATCH << "\",\"device\":\"" << jsonEscape(device.str())
-             << "\",\"threads\":" << torch::get_num_threads() << ",\"method\":\"" << o.method << "\",\"backbone\":\""
-             << jsonEscape(o.backbone) << "\",\"preset\":\"" << o.preset << "\",\"image_size\":" << o.image_size
-             << ",\"batch\":" << batch << ",\"classes\":" << o.classes << ",\"amp\":\"" << amp
-             << "\",\"channels_last\":" << (cl ? "true" : "false") << ",\"steps\":" << o.steps
-             << ",\"warmup\":" << o.warmup << ",\"load_avg\":" << loadAverage() << ",\"params\":" << r.params
-             << ",\"trainable_params\":" << r.trainable;
-        if (error.empty()) {
-          json << ",\"seconds\":" << r.seconds << ",\"images_per_s\":" << r.images_per_s
-               << ",\"ms_per_step\":" << 1000.0 * r.seconds / o.steps
-               << ",\"median_ms_per_step\":" << 1000.0 * r.median_step_s
-               << ",\"best_ms_per_step\":" << 1000.0 * r.best_step_s
-               << ",\"median_images_per_s\":" << batch / r.median_step_s << ",\"final_loss\":" << r.final_loss;
-          if (r.peak_allocated_mib >= 0)
-            json << ",\"peak_allocated_mib\":" << r.peak_allocated_mib
-                 << ",\"peak_reserved_mib\":" << r.peak_reserved_mib;
-        } else {
-          json << ",\"error\":\"" << jsonEscape(error.substr(0, error.find('\n'))) << "\"";
-        }
-        json << "}";
-        std::cout << json.str() << std::endl;
-      }
+      for (bool cl : o.channels_last)
+        for (bool ckpt : o.checkpoint) configs.push_back({batch, amp, cl, ckpt});
+
+  int failures = 0;
+  for (const auto& c : configs) {
+    const int batch = c.batch;
+    if (c.amp != "off" && !device.is_cuda()) {
+      std::cout << "skip: AMP " << c.amp << " needs CUDA\n";
+      continue;
+    }
+    Result r;
+    std::string error;
+    try {
+      r = runOne(o, c, device);
+    } catch (const std::exception& e) {  // e.g. CUDA out of memory: report it and go on with the rest
+      error = e.what();
+      ++failures;
+    }
+    std::ostringstream line, json;
+    line << "batch " << batch;
+    if (o.grad_accum > 1) line << " x " << o.grad_accum << " accumulated";
+    line << " amp " << c.amp << (c.channels_last ? " channels-last" : " contiguous")
+         << (c.checkpoint ? " checkpointed" : "") << ": ";
+    if (error.empty()) {
+      line.setf(std::ios::fixed);
+      line.precision(1);
+      line << r.images_per_s << " img/s (" << 1000.0 * r.seconds / o.steps << " ms/step; median step "
+           << 1000.0 * r.median_step_s << " ms = " << batch / r.median_step_s << " img/s)";
+      if (r.peak_allocated_mib >= 0)
+        line << ", peak " << r.peak_allocated_mib << " MiB allocated / " << r.peak_reserved_mib << " MiB reserved";
+      if (o.profile)
+        line << ", phases ms: data " << 1000 * r.phases.data << " transfer " << 1000 * r.phases.transfer << " forward "
+             << 1000 * r.phases.forward << " backward " << 1000 * r.phases.backward << " optimizer "
+             << 1000 * r.phases.optimizer;
+      line.precision(4);
+      line << ", params " << r.params << " (" << r.trainable << " trainable), last loss " << r.final_loss;
+    } else {
+      line << "FAILED: " << error.substr(0, error.find('\n'));
+    }
+    std::cout << line.str() << "\n";
+    json << "{\"bench\":\"train_step\",\"impl\":\"cpp\",\"torch\":\"" << TORCH_VERSION_MAJOR << "."
+         << TORCH_VERSION_MINOR << "." << TORCH_VERSION_PATCH << "\",\"device\":\"" << jsonEscape(device.str())
+         << "\",\"threads\":" << torch::get_num_threads() << ",\"method\":\"" << o.method << "\",\"backbone\":\""
+         << jsonEscape(o.backbone) << "\",\"preset\":\"" << o.preset << "\",\"image_size\":" << o.image_size
+         << ",\"batch\":" << batch << ",\"classes\":" << o.classes << ",\"amp\":\"" << c.amp
+         << "\",\"channels_last\":" << (c.channels_last ? "true" : "false")
+         << ",\"checkpoint\":" << (c.checkpoint ? "true" : "false") << ",\"grad_accum\":" << o.grad_accum
+         << ",\"foreach\":" << (o.foreach ? "true" : "false") << ",\"profile\":" << (o.profile ? "true" : "false")
+         << ",\"steps\":" << o.steps << ",\"warmup\":" << o.warmup << ",\"load_avg\":" << loadAverage()
+         << ",\"params\":" << r.params << ",\"trainable_params\":" << r.trainable;
+    if (error.empty()) {
+      json << ",\"seconds\":" << r.seconds << ",\"images_per_s\":" << r.images_per_s
+           << ",\"ms_per_step\":" << 1000.0 * r.seconds / o.steps
+           << ",\"median_ms_per_step\":" << 1000.0 * r.median_step_s
+           << ",\"best_ms_per_step\":" << 1000.0 * r.best_step_s
+           << ",\"median_images_per_s\":" << batch / r.median_step_s << ",\"final_loss\":" << r.final_loss;
+      if (r.peak_allocated_mib >= 0)
+        json << ",\"peak_allocated_mib\":" << r.peak_allocated_mib << ",\"peak_reserved_mib\":" << r.peak_reserved_mib;
+      if (o.profile)
+        json << ",\"phase_ms\":{\"data\":" << 1000 * r.phases.data << ",\"transfer\":" << 1000 * r.phases.transfer
+             << ",\"forward\":" << 1000 * r.phases.forward << ",\"backward\":" << 1000 * r.phases.backward
+             << ",\"optimizer\":" << 1000 * r.phases.optimizer << "}";
+    } else {
+      json << ",\"error\":\"" << jsonEscape(error.substr(0, error.find('\n'))) << "\"";
+    }
+    json << "}";
+    std::cout << json.str() << std::endl;
+  }
   return failures == 0 ? 0 : 1;
 }

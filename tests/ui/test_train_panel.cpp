@@ -134,6 +134,10 @@ class TestTrainPanel : public QObject {
     QCOMPARE(r.lr, 1e-4);
     QCOMPARE(r.ema, 0.9997);
     QVERIFY(r.amp);
+    // The official batch 64 as 16 x 4 with recomputed backbone activations: the 12 GiB-card setup.
+    QCOMPARE(r.grad_accum, 4);
+    QVERIFY(r.checkpoint_backbone);
+    QVERIFY(r.channels_last);
     QCOMPARE(form.presetBox()->currentText(), QString("COCO Q2L-R101-448"));
     form.applyPreset(2);
     r = form.request();
@@ -151,6 +155,9 @@ class TestTrainPanel : public QObject {
     custom.backbone = "torchscript:/models/swin.pt";
     custom.weights = "/w/r50.pt";
     custom.grad_accum = 4;
+    custom.amp = true;
+    custom.amp_dtype = "bf16";
+    custom.checkpoint_backbone = true;
     custom.run_name = "mine";
     form.setRequest(custom);
     r = form.request();
@@ -159,6 +166,10 @@ class TestTrainPanel : public QObject {
     QCOMPARE(r.image_size, 48);
     QCOMPARE(r.epochs, 3);
     QCOMPARE(r.grad_accum, 4);
+    QVERIFY(r.amp);
+    QCOMPARE(r.amp_dtype, std::string("bf16"));
+    QVERIFY(r.checkpoint_backbone);
+    QVERIFY(!r.channels_last);
     QCOMPARE(r.device, std::string("cpu"));
     QCOMPARE(r.run_name, std::string("mine"));
     QCOMPARE(r.linear_init, 0);  // only for mlspl

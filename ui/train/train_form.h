@@ -58,6 +58,9 @@ class TrainForm : public QWidget {
   ScientificSpinBox* lr_;
   QComboBox* device_;
   QCheckBox* amp_;
+  QComboBox* amp_dtype_;
+  QCheckBox* checkpoint_backbone_;
+  QCheckBox* channels_last_;
   QCheckBox* ema_on_;
   QDoubleSpinBox* ema_decay_;
   QSpinBox* linear_init_;

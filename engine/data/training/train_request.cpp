@@ -27,6 +27,7 @@ void TrainRequest::resolveDefaults() {
   if (epochs < 1) throw std::invalid_argument("--epochs must be >= 1");
   if (grad_accum < 1) throw std::invalid_argument("--grad-accum must be >= 1");
   if (ema >= 1.0) throw std::invalid_argument("--ema must be below 1");
+  if (amp_dtype != "fp16" && amp_dtype != "bf16") throw std::invalid_argument("--amp-dtype must be fp16 or bf16");
   if (workers < 0) workers = 0;
 }
 
@@ -37,7 +38,8 @@ std::string TrainRequest::toJson() const {
                       {"device", device},         {"amp", amp},           {"ema", ema},
                       {"linear_init", linear_init}, {"expected_positives", expected_positives},
                       {"seed", seed},             {"grad_accum", grad_accum}, {"early_stop", early_stop},
-                      {"workers", workers}};
+                      {"workers", workers},       {"amp_dtype", amp_dtype}, {"checkpoint_backbone", checkpoint_backbone},
+                      {"channels_last", channels_last}};
   return j.dump();
 }
 
@@ -62,6 +64,9 @@ TrainRequest TrainRequest::fromJson(const std::string& json) {
   r.grad_accum = j.value("grad_accum", r.grad_accum);
   r.early_stop = j.value("early_stop", r.early_stop);
   r.workers = j.value("workers", r.workers);
+  r.amp_dtype = j.value("amp_dtype", r.amp_dtype);
+  r.checkpoint_backbone = j.value("checkpoint_backbone", r.checkpoint_backbone);
+  r.channels_last = j.value("channels_last", r.channels_last);
   return r;
 }
 

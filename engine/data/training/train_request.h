@@ -19,6 +19,7 @@ struct TrainRequest {
   double lr = 0;                   // 0 = default (tiny: 1e-3; Q2L: 1e-4; MLSPL: 1e-5)
   std::string device = "auto";
   bool amp = false;
+  std::string amp_dtype = "fp16";  // fp16 (with loss scaling) | bf16
   double ema = -1;                 // <0 = default (Q2L: 0.9997 scaled for short runs; MLSPL: off)
   int linear_init = 0;             // MLSPL LinearInit: epochs of a linear head on cached frozen features
   double expected_positives = 0;   // 0 = estimated from the project's full labels if any, else 2.9 (COCO)
@@ -28,6 +29,10 @@ struct TrainRequest {
   int grad_accum = 1;
   int early_stop = -1;             // <0 = default (Q2L: 8; MLSPL: off)
   int workers = 2;                 // image decoding threads
+  // GPU memory / speed (TrainerOptions): recompute backbone activations in backward; NHWC convolutions.
+  bool checkpoint_backbone = false;
+  bool channels_last = false;
+  bool profile = false;            // time step phases (synchronises the device; for diagnosis)
 
   // Fills every 0/-1 default from method, backbone and loss. Throws std::invalid_argument for bad values.
   void resolveDefaults();

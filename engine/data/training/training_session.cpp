@@ -150,6 +150,10 @@ TrainOutcome TrainingSession::run() {
     opt.grad_accum = request_.grad_accum;
     opt.ema_decay = request_.ema;
     opt.amp = request_.amp;
+    opt.amp_dtype = request_.amp_dtype;
+    opt.checkpoint_backbone = request_.checkpoint_backbone;
+    opt.channels_last = request_.channels_last;
+    opt.profile_steps = request_.profile;
     opt.early_stop_patience = request_.early_stop;
     opt.device = request_.device;
     opt.seed = request_.seed;

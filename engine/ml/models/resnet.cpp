@@ -127,6 +127,11 @@ torch::Tensor ResNet::forward(const torch::Tensor& images) {
   return runLayer(layer4_, x);
 }
 
+torch::Tensor ResNet::classify(const torch::Tensor& images) {
+  if (!fc_) throw std::logic_error("ResNet::classify needs ResNetOptions::with_fc");
+  return fc_->forward(forward(images).mean({2, 3}));
+}
+
 bool ResNet::setActivationCheckpointing(bool on) {
   checkpointing_ = on;
   return true;
