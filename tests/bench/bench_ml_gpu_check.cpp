@@ -4,8 +4,12 @@
 //      against a float64 CPU reference computed from the same inputs and weights (TF32 switched off for
 //      the comparison so float32 means float32). With --device cpu both sides run on the CPU, so the check
 //      becomes float32-vs-float64 on one machine.
+//      Then the memory/speed options against their plain counterparts on the device: a checkpointed
+//      ResNet backbone's gradients (float32, and under bf16 autocast on CUDA, where the recomputation must
+//      restore the autocast state), and the multi-tensor AdamW step against torch's per-parameter loop.
 //   2. learning: the Trainer (Q2L, ASL as the COCO command, AdamW + OneCycle, EMA; AMP fp16 with loss
-//      scaling on CUDA) on generated blob images must reach a stated validation mAP and loss drop.
+//      scaling on CUDA) on generated blob images must reach a stated validation mAP and loss drop; again
+//      with checkpointing + channels-last + gradient accumulation (+ AMP bf16 on CUDA).
 // Usage: bench_ml_gpu_check [--device cpu|cuda] [--quick] [--threads N]
 //   --quick skips the ResNet-101 parity model (the CPU mode of scripts/gpu-check uses it).
 // Prints PASS/FAIL lines and one JSON line per check ({"bench":"gpu_check",...}); exit code 1 on a FAIL.
@@ -28,9 +32,13 @@
 #include "ml/losses.h"
 #include "ml/models/backbone.h"
 #include "ml/models/query2label.h"
+#include "ml/models/resnet.h"
 #include "ml/models/tiny_cnn.h"
 #include "ml/tensor_batch_source.h"
+#include "ml/training/grouped_optimizer.h"
+#include "ml/training/module_state.h"
 #include "ml/training/trainer.h"
+#include "ml/training/autocast_guard.h"
 
 namespace {
 
@@ -241,6 +249,122 @@ void checkModel(const ParityModel& m, const c10::Device& device) {
              ",\"grad_tol\":" + num(kModelGradTol) + ",\"gradients\":" + std::to_string(compared));
 }
 
+// ---- 1b. memory / speed options against their plain counterparts ------------------------------------
+
+// Stated tolerances: float32 recomputation repeats the same kernels, so only reduction order may differ
+// (cuDNN picks algorithms per call); bf16 autocast carries ~3 digits, and a recomputation under the wrong
+// autocast state (float32 instead of bf16) would differ at the 1e-2 level or fail outright.
+constexpr double kCheckpointGradTol = 1e-4;
+constexpr double kCheckpointGradTolBf16 = 5e-3;
+constexpr double kForeachTol = 1e-6;
+
+// Deterministic cuDNN, no autotuning, for the lifetime of the guard: both sides of a comparison then run
+// the same algorithms, so differences come from the feature under test only.
+class DeterministicCudnnGuard {
+ public:
+  DeterministicCudnnGuard()
+      : deterministic_(at::globalContext().deterministicCuDNN()), benchmark_(at::globalContext().benchmarkCuDNN()) {
+    at::globalContext().setDeterministicCuDNN(true);
+    at::globalContext().setBenchmarkCuDNN(false);
+  }
+  ~DeterministicCudnnGuard() {
+    at::globalContext().setDeterministicCuDNN(deterministic_);
+    at::globalContext().setBenchmarkCuDNN(benchmark_);
+  }
+
+ private:
+  bool deterministic_, benchmark_;
+};
+
+void checkCheckpointing(const c10::Device& device, bool autocast_bf16) {
+  const auto start = Clock::now();
+  StrictFloat32Guard strict;
+  DeterministicCudnnGuard deterministic;
+  torch::manual_seed(21);
+  mls::ResNetOptions ro;
+  ro.depth = 50;
+  ro.frozen_bn = true;  // the Q2L backbone setup
+  ro.freeze_stem = true;
+  auto plain = std::make_shared<mls::ResNet>(ro);
+  auto checkpointed = std::make_shared<mls::ResNet>(ro);
+  mls::copyState(*checkpointed, mls::cloneState(*plain));
+  checkpointed->setActivationCheckpointing(true);
+  plain->to(device);
+  checkpointed->to(device);
+  plain->train();
+  checkpointed->train();
+  const auto images = torch::randn({4, 3, 160, 160}).to(device);
+  const auto weights = torch::randn({4, 2048, 5, 5}).to(device);
+  for (auto* model : {plain.get(), checkpointed.get()}) {
+    torch::Tensor out;
+    {
+      mls::AutocastGuard autocast(autocast_bf16, c10::ScalarType::BFloat16);
+      out = model->forward(images);
+    }
+    (out.to(torch::kFloat) * weights).sum().backward();
+  }
+  const auto a = plain->named_parameters();
+  const auto b = checkpointed->named_parameters();
+  double diff_sq = 0, norm_sq = 0;
+  int64_t compared = 0;
+  for (const auto& item : a) {
+    const auto& ga = item.value().grad();
+    if (!ga.defined()) continue;
+    const auto& gb = b[item.key()].grad();
+    if (!gb.defined()) {
+      diff_sq = INFINITY;
+      break;
+    }
+    diff_sq += (ga.to(torch::kDouble) - gb.to(torch::kDouble)).pow(2).sum().item<double>();
+    norm_sq += ga.to(torch::kDouble).pow(2).sum().item<double>();
+    ++compared;
+  }
+  const double err = std::sqrt(diff_sq) / std::max(std::sqrt(norm_sq), 1e-300);
+  const double tol = autocast_bf16 ? kCheckpointGradTolBf16 : kCheckpointGradTol;
+  const bool pass = compared > 0 && std::isfinite(err) && err <= tol;
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const std::string name = std::string("resnet50_frozen_") + (autocast_bf16 ? "bf16_autocast" : "fp32");
+  report("checkpoint_parity", name, pass,
+         "gradients of " + std::to_string(compared) + " tensors, checkpointed vs plain: " + num(err) + " (tol " +
+             num(tol, 0) + "), " + std::to_string(seconds).substr(0, 5) + " s",
+         ",\"grad_err\":" + num(err) + ",\"tol\":" + num(tol) + ",\"gradients\":" + std::to_string(compared));
+}
+
+void checkForeachOptimizer(const c10::Device& device) {
+  torch::manual_seed(22);
+  std::vector<torch::Tensor> loop_params, foreach_params;
+  for (const auto& shape : std::vector<std::vector<int64_t>>{{64, 32, 3, 3}, {256}, {80, 2048}, {7}}) {
+    auto p = torch::randn(shape).to(device);
+    loop_params.push_back(p.clone().set_requires_grad(true));
+    foreach_params.push_back(p.clone().set_requires_grad(true));
+  }
+  auto groups = [](const std::vector<torch::Tensor>& p) {
+    return std::vector<mls::ParamGroupSpec>{{"backbone", {p[0], p[1]}, 1.0, 1e-2}, {"head", {p[2], p[3]}, 10.0, 0.0}};
+  };
+  mls::GroupedOptimizer loop("adamw", groups(loop_params), 1e-3, /*foreach=*/false);
+  mls::GroupedOptimizer multi("adamw", groups(foreach_params), 1e-3, /*foreach=*/true);
+  double err = 0;
+  for (int step = 0; step < 5; ++step) {
+    loop.setLearningRate(1e-3 * (step + 1), 0.95 - 0.02 * step);
+    multi.setLearningRate(1e-3 * (step + 1), 0.95 - 0.02 * step);
+    for (size_t i = 0; i < loop_params.size(); ++i) {
+      const auto g = torch::randn(loop_params[i].sizes()).to(device);
+      loop_params[i].mutable_grad() = g.clone();
+      foreach_params[i].mutable_grad() = g.clone();
+    }
+    loop.step();
+    multi.step();
+    loop.zeroGrad();
+    multi.zeroGrad();
+  }
+  for (size_t i = 0; i < loop_params.size(); ++i)
+    err = std::max(err, relMaxError(foreach_params[i], loop_params[i].detach().to(torch::kCPU, torch::kDouble)));
+  const bool pass = std::isfinite(err) && err <= kForeachTol;
+  report("optimizer_parity", "adamw_foreach_vs_loop", pass,
+         "5 AdamW steps, 2 groups, parameters " + num(err) + " (tol " + num(kForeachTol, 0) + ")",
+         ",\"param_err\":" + num(err) + ",\"tol\":" + num(kForeachTol));
+}
+
 // ---- 2. learning on generated data ------------------------------------------------------------------
 
 constexpr int kBlobClasses = 6;
@@ -282,7 +406,12 @@ struct EpochLog : mls::TrainObserver {
   }
 };
 
-void checkLearning(const std::string& device_name, const c10::Device& device) {
+struct LearningVariant {
+  std::string name;
+  bool memory_options = false;  // checkpoint_backbone + channels_last + grad_accum 2 (+ AMP bf16 on CUDA)
+};
+
+void checkLearning(const std::string& device_name, const c10::Device& device, const LearningVariant& variant) {
   const auto start = Clock::now();
   // The CPU mode runs in CI on 2 cores: a quarter of the data (the bar still holds with margin).
   const int64_t n = device.is_cuda() ? 1024 : 256;
@@ -309,6 +438,12 @@ void checkLearning(const std::string& device_name, const c10::Device& device) {
   // On CUDA the mixed-precision path with dynamic loss scaling is what the GPU recipe uses.
   o.amp = device.is_cuda();
   o.amp_dtype = "fp16";
+  if (variant.memory_options) {
+    o.checkpoint_backbone = true;
+    o.channels_last = true;
+    o.grad_accum = 2;
+    o.amp_dtype = "bf16";
+  }
   EpochLog log;
   mls::Trainer trainer(model, o, &log);
   const auto result = trainer.fit(train_src, &val_src);
@@ -322,13 +457,15 @@ void checkLearning(const std::string& device_name, const c10::Device& device) {
   text.setf(std::ios::fixed);
   text.precision(2);
   text << "best val mAP " << result.best_val_map << " (bar " << kTrainMapBar << "), train loss " << first << " -> "
-       << last << " (bar x" << kTrainLossDropBar << "), " << o.epochs << " epochs" << (o.amp ? " AMP fp16" : " fp32")
+       << last << " (bar x" << kTrainLossDropBar << "), " << o.epochs << " epochs"
+       << (o.amp ? " AMP " + o.amp_dtype : std::string(" fp32"))
+       << (variant.memory_options ? ", checkpointed, channels-last, accumulation 2" : "")
        << ", " << seconds << " s";
   std::ostringstream json;
   json << ",\"best_val_map\":" << result.best_val_map << ",\"map_bar\":" << kTrainMapBar << ",\"first_loss\":" << first
        << ",\"last_loss\":" << last << ",\"epochs\":" << result.epochs_run << ",\"amp\":" << (o.amp ? "true" : "false")
        << ",\"seconds\":" << seconds;
-  report("learning", "q2l_blobs", pass, text.str(), json.str());
+  report("learning", variant.name, pass, text.str(), json.str());
 }
 
 }  // namespace
@@ -359,7 +496,11 @@ int main(int argc, char** argv) {
     checkLosses(device);
     checkModel({"q2l_small_tiny_64px", smallQ2L, 4, 64}, device);
     if (!quick) checkModel({"q2l_paper_r101_224px", paperQ2L, 2, 224}, device);
-    checkLearning(device_name, device);
+    checkCheckpointing(device, /*autocast_bf16=*/false);
+    if (device.is_cuda()) checkCheckpointing(device, /*autocast_bf16=*/true);
+    checkForeachOptimizer(device);
+    checkLearning(device_name, device, {"q2l_blobs", false});
+    checkLearning(device_name, device, {"q2l_blobs_memory_options", true});
   } catch (const std::exception& e) {
     std::cout << "FAIL exception: " << e.what() << "\n";
     ++g_failures;
