@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <map>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -13,13 +14,20 @@ namespace mls {
 
 namespace {
 
-// The optimizer's state map is keyed by the TensorImpl pointer: as a string in LibTorch 1.x, as the
-// pointer itself in 2.x. Deduce which from the map instead of testing version macros.
+// The optimizer's state map is keyed by the TensorImpl pointer: as its printed form in LibTorch 1.x
+// (c10::guts::to_string(ptr), i.e. ostream << ptr), as the pointer itself in 2.x. Deduce which from the
+// map instead of testing version macros.
 template <typename Map>
 typename Map::key_type stateKey(const torch::Tensor& p) {
   using Key = typename Map::key_type;
-  if constexpr (std::is_same_v<Key, std::string>) return c10::guts::to_string(p.unsafeGetTensorImpl());
-  else return static_cast<Key>(p.unsafeGetTensorImpl());
+  const void* impl = p.unsafeGetTensorImpl();
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream printed;
+    printed << impl;
+    return printed.str();
+  } else {
+    return static_cast<Key>(const_cast<void*>(impl));
+  }
 }
 
 // One group's tensors that share a step count (normally all of them), so they share bias corrections.
