@@ -519,7 +519,15 @@ class TestTrainer : public QObject {
       OutOfMemorySource oom;
       Trainer trainer(tinyMlspl(1), o);
       const auto msg = trainingErrorOf([&] { trainer.fit(oom, nullptr); });
-      QVERIFY2(contains(msg, "out of memory") && contains(msg, "--grad-accum") && contains(msg, "--amp"), msg.c_str());
+      QVERIFY2(contains(msg, "out of memory") && contains(msg, "--grad-accum") && contains(msg, "--amp") &&
+                   contains(msg, "--checkpoint-backbone"),
+               msg.c_str());
+      // Options already on are not suggested again.
+      auto on = o;
+      on.checkpoint_backbone = true;
+      Trainer checkpointed(tinyMlspl(1), on);
+      const auto again = trainingErrorOf([&] { checkpointed.fit(oom, nullptr); });
+      QVERIFY2(contains(again, "out of memory") && !contains(again, "--checkpoint-backbone"), again.c_str());
     }
   }
 

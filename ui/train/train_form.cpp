@@ -91,20 +91,22 @@ TrainForm::TrainForm(QWidget* parent) : QWidget(parent) {
     device_->addItem(text, QStringLiteral("cuda:%1").arg(d.index));
   }
 
-  amp_ = new QCheckBox(tr("Mixed precision (CUDA)"));
+  amp_ = new QCheckBox(tr("Mixed precision"));
+  amp_->setToolTip(tr("Autocast to fp16 or bf16 on CUDA (ignored on the CPU)"));
   amp_dtype_ = new QComboBox;
-  amp_dtype_->addItem(tr("fp16 + loss scaling"), "fp16");
+  amp_dtype_->addItem(tr("fp16"), "fp16");
+  amp_dtype_->setItemData(0, tr("float16 with dynamic loss scaling"), Qt::ToolTipRole);
   amp_dtype_->addItem(tr("bf16"), "bf16");
   auto* amp_row = new QHBoxLayout;
   amp_row->setContentsMargins(0, 0, 0, 0);
   amp_row->addWidget(amp_);
   amp_row->addWidget(amp_dtype_, 1);
-  checkpoint_backbone_ = new QCheckBox(tr("Recompute backbone activations"));
+  checkpoint_backbone_ = new QCheckBox(tr("Checkpoint backbone"));
   checkpoint_backbone_->setToolTip(
       tr("Activation checkpointing: keeps a fraction of the backbone's activations in GPU memory and recomputes "
          "the rest in backward (~1/3 more compute). With grad accumulation, Q2L-R101 at 448 px and batch 64 "
          "fits a 12 GiB card."));
-  channels_last_ = new QCheckBox(tr("Channels-last (NHWC)"));
+  channels_last_ = new QCheckBox(tr("Channels-last"));
   channels_last_->setToolTip(tr("NHWC convolutions: usually faster with mixed precision on tensor-core GPUs"));
   ema_on_ = new QCheckBox;
   ema_decay_ = new QDoubleSpinBox;

@@ -182,10 +182,13 @@ struct Trainer::Impl {
 
   TrainingError translate(const c10::Error& e) const {
     const std::string where = "epoch " + std::to_string(current_epoch) + " step " + std::to_string(current_step);
-    if (isOutOfMemory(e))
-      return TrainingError("out of memory at " + where +
-                           ". Try a smaller batch size (keep the effective batch with --grad-accum N), mixed "
-                           "precision (--amp) or a smaller image size.");
+    if (isOutOfMemory(e)) {
+      // Suggest only what is not already on.
+      std::string tips = "a smaller batch size (keep the effective batch with --grad-accum N)";
+      if (!amp_active) tips += ", mixed precision (--amp)";
+      if (!opt.checkpoint_backbone) tips += ", activation checkpointing of the backbone (--checkpoint-backbone)";
+      return TrainingError("out of memory at " + where + ". Try " + tips + " or a smaller image size.");
+    }
     return TrainingError("training failed at " + where + ": " + e.what_without_backtrace());
   }
 
