@@ -21,7 +21,7 @@ class CountingCpuAllocator : public c10::Allocator {
   // so raw_allocate() works through this wrapper too.
   explicit CountingCpuAllocator(c10::Allocator* base) : base_(base) { base_deleter() = base->raw_deleter(); }
 
-#if TORCH_VERSION_MAJOR >= 2 && TORCH_VERSION_MINOR >= 3
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
   c10::DataPtr allocate(size_t n) override { return wrap(n); }
   void copy_data(void* dest, const void* src, std::size_t count) const override { default_copy_data(dest, src, count); }
 #else
