@@ -15,6 +15,7 @@
 #include "ml/models/resnet.h"
 #include "ml/models/tiny_cnn.h"
 #include "ml/tensor_batch_source.h"
+#include "ml/training/autocast_guard.h"
 #include "ml/training/grouped_optimizer.h"
 #include "ml/training/module_state.h"
 #include "ml/training/trainer.h"
@@ -227,6 +228,47 @@ class TestStepOptions : public QObject {
     QVERIFY(without.held_after_forward > 0);
     QVERIFY2(with.held_after_forward < without.held_after_forward / 2, "checkpointing should at least halve the kept activations");
     QVERIFY(with.peak <= without.peak * 1.15);  // recomputing one segment must not cost more than it saves
+  }
+
+  // Frozen BN folded into the preceding convolution: same outputs and gradients as conv then norm.
+  void foldedFrozenNormMatchesUnfolded() {
+    torch::manual_seed(9);
+    ResNetOptions o;
+    o.depth = 50;
+    o.frozen_bn = true;
+    o.freeze_stem = true;
+    o.fold_frozen_bn = false;
+    auto unfolded = std::make_shared<ResNet>(o);
+    {
+      torch::NoGradGuard no_grad;
+      for (auto& b : unfolded->buffers()) b.uniform_(0.5, 1.5);
+    }
+    o.fold_frozen_bn = true;
+    auto folded = std::make_shared<ResNet>(o);
+    copyState(*folded, cloneState(*unfolded));
+    const auto x = torch::randn({2, 3, 96, 96});
+    const auto a = unfolded->forward(x);
+    torch::Tensor b;
+    {
+      // Trainable weights fold only under autocast (float32 training would keep a copy of W*s). CUDA
+      // autocast leaves CPU tensors alone, so this runs the folded path in float32 on the CPU.
+      AutocastGuard amp(true, c10::ScalarType::Half);
+      b = folded->forward(x);
+    }
+    QVERIFY(maxAbsDiff(a, b) <= 1e-4 * (1 + maxAbs(a)));
+    const auto w = torch::randn_like(a);
+    (a * w).sum().backward();
+    (b * w).sum().backward();
+    const auto pa = unfolded->named_parameters();
+    const auto pb = folded->named_parameters();
+    int compared = 0;
+    for (const auto& item : pa) {
+      const auto& ga = item.value().grad();
+      if (!ga.defined()) continue;
+      QVERIFY2(maxAbsDiff(ga, pb[item.key()].grad()) <= 1e-3 * (1 + maxAbs(ga)), item.key().c_str());
+      ++compared;
+    }
+    QCOMPARE(compared, 42);  // layer2-4 convolutions of ResNet-50
   }
 
   void torchScriptBackboneRefusesCheckpointing() {

@@ -11,11 +11,15 @@ FrozenBatchNorm2dImpl::FrozenBatchNorm2dImpl(int64_t channels, double eps) : eps
   running_var_ = register_buffer("running_var", torch::ones({channels}));
 }
 
-torch::Tensor FrozenBatchNorm2dImpl::forward(const torch::Tensor& x) {
+std::pair<torch::Tensor, torch::Tensor> FrozenBatchNorm2dImpl::scaleAndShift() const {
   // Fold the four buffers into one scale and shift (as DETR does), eps inside the rsqrt like the
   // Q2L copy so that non-torchvision statistics never produce NaN.
   const auto scale = weight_ * (running_var_ + eps_).rsqrt();
-  const auto shift = bias_ - running_mean_ * scale;
+  return {scale, bias_ - running_mean_ * scale};
+}
+
+torch::Tensor FrozenBatchNorm2dImpl::forward(const torch::Tensor& x) {
+  const auto [scale, shift] = scaleAndShift();
   return x * scale.to(x.dtype()).view({1, -1, 1, 1}) + shift.to(x.dtype()).view({1, -1, 1, 1});
 }
 

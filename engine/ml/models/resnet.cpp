@@ -9,6 +9,7 @@
 
 #include "ml/models/activation_checkpoint.h"
 #include "ml/models/frozen_batch_norm.h"
+#include "ml/training/autocast_guard.h"
 
 namespace mls {
 namespace {
@@ -18,8 +19,27 @@ torch::nn::AnyModule makeNorm(int64_t channels, bool frozen) {
   return torch::nn::AnyModule(torch::nn::BatchNorm2d(channels));
 }
 
-torch::nn::Conv2d convNoBias(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding) {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding).bias(false));
+// Every ResNet convolution pads by kernel / 2 (convNorm relies on it).
+torch::nn::Conv2d convNoBias(int64_t in, int64_t out, int64_t kernel, int64_t stride) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
+}
+
+// conv followed by its norm. A frozen norm is a fixed per-channel affine map y = s*x + b, so the pair is
+// one convolution with weights W*s and bias b: the norm then costs no pass over the activations in
+// forward or backward (the official code spends two elementwise kernels on it, plus one in backward).
+// Gradients reach W through the (tiny) product W*s. Not folded when training trainable weights in
+// float32: backward would keep a float32 copy W*s of every such weight (+160 MiB for ResNet-101); under
+// autocast it keeps the half-precision cast of W*s instead of that of W, the same size.
+torch::Tensor convNorm(torch::nn::Conv2dImpl& conv, torch::nn::AnyModule& norm, const torch::Tensor& x, bool fold) {
+  auto* frozen = fold ? norm.ptr()->as<FrozenBatchNorm2dImpl>() : nullptr;
+  const auto& w = conv.weight;
+  // Not GradMode: a checkpointed segment runs forward without grad and recomputes with it, and both
+  // passes must compute the same function.
+  const bool keeps_copy = w.requires_grad() && !currentCudaAutocast().enabled;
+  if (!frozen || keeps_copy) return norm.forward(conv.forward(x));
+  const auto [scale, shift] = frozen->scaleAndShift();
+  const int64_t pad = w.size(-1) / 2;
+  return at::conv2d(x, w * scale.view({-1, 1, 1, 1}), shift, conv.options.stride(), {pad, pad}, {1, 1}, 1);
 }
 
 }  // namespace
@@ -33,44 +53,49 @@ int resnetDepthFromName(const std::string& name) {
                               "' (expected tiny, resnet18, resnet34, resnet50, resnet101 or torchscript:PATH)");
 }
 
-ResNetBlock::ResNetBlock(bool bottleneck, int64_t in_channels, int64_t planes, int64_t stride, bool frozen_bn)
-    : bottleneck_(bottleneck) {
+ResNetBlock::ResNetBlock(bool bottleneck, int64_t in_channels, int64_t planes, int64_t stride, bool frozen_bn,
+                         bool fold_frozen_bn)
+    : bottleneck_(bottleneck), fold_(fold_frozen_bn) {
   const int64_t out_channels = planes * expansion(bottleneck);
   if (bottleneck) {
-    conv1_ = register_module("conv1", convNoBias(in_channels, planes, 1, 1, 0));
+    conv1_ = register_module("conv1", convNoBias(in_channels, planes, 1, 1));
     bn1_ = makeNorm(planes, frozen_bn);
     register_module("bn1", bn1_.ptr());
-    conv2_ = register_module("conv2", convNoBias(planes, planes, 3, stride, 1));
+    conv2_ = register_module("conv2", convNoBias(planes, planes, 3, stride));
     bn2_ = makeNorm(planes, frozen_bn);
     register_module("bn2", bn2_.ptr());
-    conv3_ = register_module("conv3", convNoBias(planes, out_channels, 1, 1, 0));
+    conv3_ = register_module("conv3", convNoBias(planes, out_channels, 1, 1));
     bn3_ = makeNorm(out_channels, frozen_bn);
     register_module("bn3", bn3_.ptr());
   } else {
-    conv1_ = register_module("conv1", convNoBias(in_channels, planes, 3, stride, 1));
+    conv1_ = register_module("conv1", convNoBias(in_channels, planes, 3, stride));
     bn1_ = makeNorm(planes, frozen_bn);
     register_module("bn1", bn1_.ptr());
-    conv2_ = register_module("conv2", convNoBias(planes, planes, 3, 1, 1));
+    conv2_ = register_module("conv2", convNoBias(planes, planes, 3, 1));
     bn2_ = makeNorm(planes, frozen_bn);
     register_module("bn2", bn2_.ptr());
   }
   if (stride != 1 || in_channels != out_channels) {
     downsample_ = torch::nn::Sequential();
-    downsample_->push_back(convNoBias(in_channels, out_channels, 1, stride, 0));
+    downsample_->push_back(convNoBias(in_channels, out_channels, 1, stride));
     downsample_->push_back(makeNorm(out_channels, frozen_bn));
     register_module("downsample", downsample_);
   }
 }
 
 torch::Tensor ResNetBlock::forward(const torch::Tensor& x) {
-  auto out = torch::relu(bn1_.forward(conv1_->forward(x)));
+  auto out = torch::relu(convNorm(*conv1_, bn1_, x, fold_));
   if (bottleneck_) {
-    out = torch::relu(bn2_.forward(conv2_->forward(out)));
-    out = bn3_.forward(conv3_->forward(out));
+    out = torch::relu(convNorm(*conv2_, bn2_, out, fold_));
+    out = convNorm(*conv3_, bn3_, out, fold_);
   } else {
-    out = bn2_.forward(conv2_->forward(out));
+    out = convNorm(*conv2_, bn2_, out, fold_);
   }
-  const auto identity = downsample_ ? downsample_->forward(x) : x;
+  torch::Tensor identity = x;
+  if (downsample_) {
+    auto& norm = *(downsample_->begin() + 1);
+    identity = convNorm(*downsample_->ptr<torch::nn::Conv2dImpl>(0), norm, x, fold_);
+  }
   return torch::relu(out + identity);
 }
 
@@ -85,7 +110,7 @@ ResNet::ResNet(const ResNetOptions& options) : options_(options) {
   }
   bottleneck_ = options.depth >= 50;
 
-  conv1_ = register_module("conv1", convNoBias(3, 64, 7, 2, 3));
+  conv1_ = register_module("conv1", convNoBias(3, 64, 7, 2));
   bn1_ = makeNorm(64, options.frozen_bn);
   register_module("bn1", bn1_.ptr());
   layer1_ = register_module("layer1", makeLayer(64, blocks[0], 1));
@@ -112,14 +137,14 @@ torch::nn::Sequential ResNet::makeLayer(int64_t planes, int blocks, int64_t stri
   torch::nn::Sequential layer;
   for (int i = 0; i < blocks; ++i) {
     layer->push_back(std::make_shared<ResNetBlock>(bottleneck_, in_channels_, planes, i == 0 ? stride : 1,
-                                                   options_.frozen_bn));
+                                                   options_.frozen_bn, options_.fold_frozen_bn));
     in_channels_ = planes * ResNetBlock::expansion(bottleneck_);
   }
   return layer;
 }
 
 torch::Tensor ResNet::forward(const torch::Tensor& images) {
-  auto x = torch::relu(bn1_.forward(conv1_->forward(images)));
+  auto x = torch::relu(convNorm(*conv1_, bn1_, images, options_.fold_frozen_bn));
   x = torch::max_pool2d(x, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
   x = runLayer(layer1_, x);
   x = runLayer(layer2_, x);

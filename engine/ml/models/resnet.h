@@ -18,6 +18,9 @@ struct ResNetOptions {
   int depth = 50;            // 18, 34, 50 or 101
   bool frozen_bn = false;    // FrozenBatchNorm2d everywhere (DETR / Q2L default for pretrained backbones)
   bool freeze_stem = false;  // conv1 + bn1 + layer1 not trained (Q2L trains only layer2..4)
+  // Frozen BN folded into the convolution before it (same outputs; no pass over the activations for the
+  // norm, forward or backward). Off only to compare against the unfolded computation.
+  bool fold_frozen_bn = true;
   bool with_fc = false;      // keep torchvision's 1000-way classifier (for checking exported weights)
   int64_t fc_classes = 1000;
 };
@@ -28,12 +31,14 @@ int resnetDepthFromName(const std::string& name);
 // BasicBlock (18/34) or Bottleneck (50/101, torchvision "v1.5": stride on the 3x3 conv).
 class ResNetBlock : public torch::nn::Module {
  public:
-  ResNetBlock(bool bottleneck, int64_t in_channels, int64_t planes, int64_t stride, bool frozen_bn);
+  ResNetBlock(bool bottleneck, int64_t in_channels, int64_t planes, int64_t stride, bool frozen_bn,
+              bool fold_frozen_bn = true);
   torch::Tensor forward(const torch::Tensor& x);
   static int64_t expansion(bool bottleneck) { return bottleneck ? 4 : 1; }
 
  private:
   bool bottleneck_;
+  bool fold_;
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr};
   torch::nn::AnyModule bn1_, bn2_, bn3_;
   torch::nn::Sequential downsample_{nullptr};
