@@ -28,7 +28,7 @@ struct TrainRequest {
   std::string resume;              // run id or name to continue from its last checkpoint
   int grad_accum = 1;
   int early_stop = -1;             // <0 = default (Q2L: 8; MLSPL: off)
-  int workers = 2;                 // image decoding threads
+  int workers = -1;                // image decoding threads; <0 = 2 on the CPU, up to 8 with CUDA
   // GPU memory / speed (TrainerOptions): recompute backbone activations in backward; NHWC convolutions.
   bool checkpoint_backbone = false;
   bool channels_last = false;

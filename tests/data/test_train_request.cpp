@@ -1,0 +1,122 @@
+// TrainRequest: per-method defaults, validation of user values, and the JSON round trip that lets eval,
+// predict and --resume rebuild a run exactly as it was trained.
+#include <QtTest/QtTest>
+
+#include <stdexcept>
+#include <thread>
+
+#include "data/training/train_request.h"
+#include "ml/device.h"
+
+using namespace mls;
+
+class TestTrainRequest : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void defaultsFollowTheMethod() {
+    TrainRequest tiny;
+    tiny.resolveDefaults();
+    QCOMPARE(tiny.image_size, 64);
+    QCOMPARE(tiny.batch, 32);
+    QCOMPARE(tiny.epochs, 40);
+    QCOMPARE(tiny.lr, 1e-3);
+
+    TrainRequest q2l;
+    q2l.backbone = "resnet101";
+    q2l.resolveDefaults();
+    QCOMPARE(q2l.image_size, 448);
+    QCOMPARE(q2l.batch, 16);
+    QCOMPARE(q2l.epochs, 80);
+    QCOMPARE(q2l.lr, 1e-4);
+    QCOMPARE(q2l.ema, 0.9997);
+    QCOMPARE(q2l.early_stop, 8);
+
+    TrainRequest mlspl;
+    mlspl.method = "mlspl";
+    mlspl.loss = "role";
+    mlspl.labels = "single";
+    mlspl.backbone = "resnet50";
+    mlspl.resolveDefaults();
+    QCOMPARE(mlspl.batch, 8);
+    QCOMPARE(mlspl.lr, 1e-5);
+    QCOMPARE(mlspl.ema, 0.0);
+  }
+
+  void loaderThreadsDefaultToTheDevice() {
+    TrainRequest cpu;
+    cpu.device = "cpu";
+    cpu.resolveDefaults();
+    QCOMPARE(cpu.workers, 2);
+    TrainRequest automatic;  // "auto": CUDA when present
+    automatic.resolveDefaults();
+    if (cudaAvailable()) {
+      QVERIFY(automatic.workers >= 2 && automatic.workers <= 8);
+      QVERIFY(automatic.workers <= std::max(2, static_cast<int>(std::thread::hardware_concurrency()) - 1));
+    } else {
+      QCOMPARE(automatic.workers, 2);
+    }
+    TrainRequest chosen;
+    chosen.workers = 5;
+    chosen.resolveDefaults();
+    QCOMPARE(chosen.workers, 5);
+    TrainRequest synchronous;
+    synchronous.workers = 0;  // decode inside next(), no threads
+    synchronous.resolveDefaults();
+    QCOMPARE(synchronous.workers, 0);
+  }
+
+  void badValuesAreRejected() {
+    auto rejects = [](const std::function<void(TrainRequest&)>& change, const char* needle) {
+      TrainRequest r;
+      change(r);
+      try {
+        r.resolveDefaults();
+      } catch (const std::invalid_argument& e) {
+        return QString(e.what()).contains(needle);
+      }
+      return false;
+    };
+    QVERIFY(rejects([](TrainRequest& r) { r.method = "svm"; }, "unknown method"));
+    QVERIFY(rejects([](TrainRequest& r) { r.amp_dtype = "fp8"; }, "--amp-dtype"));
+    QVERIFY(rejects([](TrainRequest& r) { r.grad_accum = 0; }, "--grad-accum"));
+    QVERIFY(rejects([](TrainRequest& r) { r.image_size = 8; }, "--image-size"));
+  }
+
+  void jsonRoundTripKeepsEveryTrainingChoice() {
+    TrainRequest r;
+    r.method = "hybrid";
+    r.loss = "role";
+    r.labels = "single";
+    r.backbone = "resnet50";
+    r.amp = true;
+    r.amp_dtype = "bf16";
+    r.checkpoint_backbone = true;
+    r.channels_last = true;
+    r.grad_accum = 4;
+    r.workers = 6;
+    r.resolveDefaults();
+    const auto back = TrainRequest::fromJson(r.toJson());
+    QCOMPARE(back.method, r.method);
+    QCOMPARE(back.loss, r.loss);
+    QCOMPARE(back.labels, r.labels);
+    QCOMPARE(back.backbone, r.backbone);
+    QCOMPARE(back.image_size, r.image_size);
+    QCOMPARE(back.batch, r.batch);
+    QCOMPARE(back.epochs, r.epochs);
+    QCOMPARE(back.amp, true);
+    QCOMPARE(back.amp_dtype, std::string("bf16"));
+    QCOMPARE(back.checkpoint_backbone, true);
+    QCOMPARE(back.channels_last, true);
+    QCOMPARE(back.grad_accum, 4);
+    QCOMPARE(back.workers, 6);
+    // Configs stored before these fields existed read back with the defaults.
+    const auto old = TrainRequest::fromJson(R"({"method":"q2l","loss":"asl","backbone":"tiny"})");
+    QCOMPARE(old.amp_dtype, std::string("fp16"));
+    QCOMPARE(old.checkpoint_backbone, false);
+    QCOMPARE(old.channels_last, false);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestTrainRequest)
+#include "test_train_request.moc"
