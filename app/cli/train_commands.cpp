@@ -114,7 +114,9 @@ void addTrain(CLI::App& app) {
   cmd->add_option("--lr", r->lr, "Learning rate (peak for OneCycle)");
   cmd->add_option("--device", r->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_flag("--amp", r->amp, "Mixed precision (CUDA)");
-  cmd->add_option("--amp-dtype", r->amp_dtype, "fp16 (with loss scaling) | bf16")->check(CLI::IsMember({"fp16", "bf16"}))->capture_default_str();
+  auto* amp_dtype = cmd->add_option("--amp-dtype", r->amp_dtype, "fp16 (with loss scaling) | bf16; implies --amp")
+                        ->check(CLI::IsMember({"fp16", "bf16"}))
+                        ->capture_default_str();
   cmd->add_flag("--checkpoint-backbone", r->checkpoint_backbone,
                 "Recompute backbone activations in backward (less GPU memory, ~1/3 more compute)");
   cmd->add_flag("--channels-last", r->channels_last, "NHWC convolutions (faster with mixed precision on tensor cores)");
@@ -128,7 +130,8 @@ void addTrain(CLI::App& app) {
   cmd->add_option("--grad-accum", r->grad_accum, "Optimizer step every N batches")->capture_default_str();
   cmd->add_option("--early-stop", r->early_stop, "Stop after N epochs without val improvement (0 = off)");
   cmd->add_option("--workers", r->workers, "Image decoding threads (default: 2 on the CPU, up to 8 with CUDA)");
-  cmd->callback([r] {
+  cmd->callback([r, amp_dtype] {
+    if (amp_dtype->count() > 0) r->amp = true;
     ProgressPrinter printer;
     TrainingSession session(*r, &printer);
     // Ctrl-C: finish the current batch, keep the last checkpoint, mark the run cancelled.

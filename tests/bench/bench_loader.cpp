@@ -38,6 +38,16 @@ struct Options {
   std::exit(2);
 }
 
+int toInt(const std::string& s, const std::string& flag) {
+  try {
+    size_t used = 0;
+    const int v = std::stoi(s, &used);
+    if (used == s.size()) return v;
+  } catch (const std::exception&) {
+  }
+  usage(flag + " expects an integer, got '" + s + "'");
+}
+
 Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
@@ -46,14 +56,14 @@ Options parse(int argc, char** argv) {
       if (i + 1 >= argc) usage(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--images") o.images = std::stoi(value());
-    else if (a == "--size") o.size = std::stoi(value());
-    else if (a == "--batch") o.batch = std::stoi(value());
+    if (a == "--images") o.images = toInt(value(), a);
+    else if (a == "--size") o.size = toInt(value(), a);
+    else if (a == "--batch") o.batch = toInt(value(), a);
     else if (a == "--keep") o.keep = value();
     else if (a == "--workers") {
       std::stringstream in(value());
       std::string item;
-      while (std::getline(in, item, ',')) o.workers.push_back(std::stoi(item));
+      while (std::getline(in, item, ',')) o.workers.push_back(toInt(item, a));
     } else usage("unknown argument '" + a + "'");
   }
   if (o.workers.empty()) {
@@ -61,7 +71,9 @@ Options parse(int argc, char** argv) {
     for (int w = 1; w <= cores; w *= 2) o.workers.push_back(w);
     if (o.workers.back() != cores) o.workers.push_back(cores);
   }
-  if (o.images < o.batch || o.size < 32) usage("--images must be >= --batch and --size >= 32");
+  if (o.images < o.batch || o.size < 32 || o.batch < 1) usage("--images must be >= --batch >= 1 and --size >= 32");
+  for (int w : o.workers)
+    if (w < 1) usage("--workers must be >= 1");
   return o;
 }
 

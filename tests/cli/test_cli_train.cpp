@@ -75,17 +75,21 @@ class TestCliTrain : public QObject {
     QVERIFY(stddev[0] + stddev[1] + stddev[2] > 5.0);  // a real picture, not a flat fill
 
     // Resume: two more epochs on the same run continue from its checkpoint.
-    r = cli({"train", "--project", project_, "--resume", "q2l-small", "--epochs", "3"});
+    // Memory/speed switches may be turned on for the resumed part; --profile prints the step phases.
+    r = cli({"train", "--project", project_, "--resume", "q2l-small", "--epochs", "3", "--checkpoint-backbone",
+             "--channels-last", "--profile"});
     QVERIFY2(r.code == 0, r.err.constData());
     QCOMPARE(lastJson(r.out)["run"].toInt(), j["run"].toInt());
     QVERIFY(r.err.contains("epoch 3:"));
     QVERIFY(!r.err.contains("epoch 1:"));
+    QVERIFY2(r.err.contains("step phases (mean ms): data"), r.err.constData());
   }
 
   void trainRoleSinglePositives() {
     auto r = cli({"train", "--project", project_, "--method", "mlspl", "--loss", "role", "--labels", "single",
-                  "--backbone", "tiny", "--image-size", "48", "--epochs", "1", "--run-name", "role"});
+                  "--backbone", "tiny", "--image-size", "48", "--epochs", "1", "--run-name", "role", "--amp-dtype", "bf16"});
     QVERIFY2(r.code == 0, r.err.constData());
+    QVERIFY2(r.err.contains("mixed precision needs CUDA"), r.err.constData());  // --amp-dtype implies --amp
     // MLSPL has no decoder: asking for attention is a clear error.
     expectError({"predict", "--project", project_, "--run", "role", "--image", dir_.path() + "/demo/images/val_000161.jpg",
                  "--attention", dir_.path() + "/x.png", "--label", "red circle"},

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "../support/counting_cpu_allocator.h"
+#include "ml/models/activation_checkpoint.h"
 #include "ml/models/backbone.h"
 #include "ml/models/query2label.h"
 #include "ml/models/resnet.h"
@@ -177,6 +178,31 @@ class TestStepOptions : public QObject {
     const auto ba = plain->named_buffers();
     const auto bb = checkpointed->named_buffers();
     for (const auto& item : ba) QVERIFY2(maxAbsDiff(item.value(), bb[item.key()]) < 1e-6, item.key().c_str());
+  }
+
+  // The recomputation runs in the autocast state of the forward, whatever the state where backward is called.
+  void recomputationUsesTheForwardAutocastState() {
+    torch::nn::Linear layer(4, 4);
+    std::vector<bool> seen;
+    const SegmentForward f = [&](const torch::Tensor& t) {
+      seen.push_back(currentCudaAutocast().enabled);
+      return layer->forward(t);
+    };
+    const auto x = torch::randn({2, 4});
+    auto out = checkpointSegment({layer.ptr().get()}, f, x);  // forward with autocast off
+    {
+      AutocastGuard amp(true, c10::ScalarType::BFloat16);
+      out.sum().backward();
+    }
+    QCOMPARE(seen, (std::vector<bool>{false, false}));
+    seen.clear();
+    {
+      AutocastGuard amp(true, c10::ScalarType::BFloat16);
+      out = checkpointSegment({layer.ptr().get()}, f, x);  // forward with autocast on
+    }
+    out.sum().backward();
+    QCOMPARE(seen, (std::vector<bool>{true, true}));
+    QVERIFY(!currentCudaAutocast().enabled);
   }
 
   void checkpointingIsAPlainForwardOutsideTraining() {

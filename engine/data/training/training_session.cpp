@@ -106,6 +106,11 @@ TrainOutcome TrainingSession::run() {
     if (request_.epochs > stored.epochs) stored.epochs = request_.epochs;
     stored.device = request_.device;
     stored.workers = request_.workers;
+    // Memory/speed switches compute the same model: a resumed run may turn them on (e.g. after running out
+    // of memory) and profile as asked now.
+    stored.checkpoint_backbone = stored.checkpoint_backbone || request_.checkpoint_backbone;
+    stored.channels_last = stored.channels_last || request_.channels_last;
+    stored.profile = request_.profile;
     request_ = stored;
     const auto cps = store.checkpoints(run_id);
     if (cps.empty()) throw std::invalid_argument("run " + std::to_string(run_id) + " has no checkpoint to resume from");

@@ -37,27 +37,33 @@ struct CheckpointFunction : torch::autograd::Function<CheckpointFunction> {
     auto state = c10::static_intrusive_pointer_cast<SegmentState>(ctx->saved_data["segment"].toCapsule());
     const auto saved = ctx->get_saved_variables();
     auto input = saved[0].detach().requires_grad_(state->input_requires_grad);
-    std::vector<at::Tensor> buffer_values;
+    // Running statistics go back to their values before the recomputation when this scope ends, also when
+    // the recomputation throws (e.g. out of memory). Only after grad(): batch_norm's backward reads the
+    // statistics it saved during the recomputation.
+    struct RestoreBuffers {
+      std::vector<at::Tensor>& live;
+      std::vector<at::Tensor> values;
+      ~RestoreBuffers() {
+        torch::NoGradGuard no_grad;
+        for (size_t i = 0; i < values.size(); ++i) live[i].copy_(values[i]);
+      }
+    } restore{state->buffers, {}};
     {
       torch::NoGradGuard no_grad;
-      for (const auto& b : state->buffers) buffer_values.push_back(b.clone());
+      for (const auto& b : state->buffers) restore.values.push_back(b.clone());
     }
     at::Tensor out;
     {
-      // Backward may run on another thread (CUDA's device threads): set the recorded state explicitly.
+      // Backward may run on another thread (CUDA's device threads) with another autocast state: set the
+      // recorded one, on or off.
       torch::AutoGradMode grad_on(true);
-      AutocastGuard autocast(state->autocast.enabled, state->autocast.dtype);
+      AutocastStateGuard autocast(state->autocast);
       out = state->forward(input);
     }
     std::vector<at::Tensor> wrt(saved.begin() + 1, saved.end());
     if (state->input_requires_grad) wrt.insert(wrt.begin(), input);
     auto grads = torch::autograd::grad({out}, wrt, {grad_outputs[0]}, /*retain_graph=*/false,
                                        /*create_graph=*/false, /*allow_unused=*/true);
-    // Only now: batch_norm's backward reads the running statistics it saved during the recomputation.
-    {
-      torch::NoGradGuard no_grad;
-      for (size_t i = 0; i < buffer_values.size(); ++i) state->buffers[i].copy_(buffer_values[i]);
-    }
     // One entry per forward argument, TensorList flattened: state (none), input, then each parameter.
     variable_list result{at::Tensor()};
     size_t next = 0;

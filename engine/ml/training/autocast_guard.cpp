@@ -40,4 +40,16 @@ AutocastGuard::~AutocastGuard() {
   setCudaAutocastDtype(previous_dtype_);
 }
 
+AutocastStateGuard::AutocastStateGuard(AutocastState state) : previous_(currentCudaAutocast()), nested_(state.enabled) {
+  setCudaAutocastDtype(state.dtype);
+  setCudaAutocastEnabled(state.enabled);
+  if (nested_) at::autocast::increment_nesting();
+}
+
+AutocastStateGuard::~AutocastStateGuard() {
+  if (nested_ && at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  setCudaAutocastEnabled(previous_.enabled);
+  setCudaAutocastDtype(previous_.dtype);
+}
+
 }  // namespace mls

@@ -27,4 +27,18 @@ class AutocastGuard {
   c10::ScalarType previous_dtype_ = c10::ScalarType::Half;
 };
 
+// Sets CUDA autocast to exactly `state` (on or off) for the scope, then restores the previous state: what a
+// recomputation needs, whatever the calling thread's autocast state is.
+class AutocastStateGuard {
+ public:
+  explicit AutocastStateGuard(AutocastState state);
+  ~AutocastStateGuard();
+  AutocastStateGuard(const AutocastStateGuard&) = delete;
+  AutocastStateGuard& operator=(const AutocastStateGuard&) = delete;
+
+ private:
+  AutocastState previous_;
+  bool nested_;
+};
+
 }  // namespace mls
