@@ -9,11 +9,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <random>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -32,48 +34,31 @@ struct Options {
   std::string keep;
 };
 
-[[noreturn]] void usage(const std::string& error) {
-  std::fprintf(stderr, "bench_loader: %s\nusage: bench_loader [--images N] [--size S] [--batch B] [--workers 1,2,..] [--keep DIR]\n",
-               error.c_str());
-  std::exit(2);
-}
-
-int toInt(const std::string& s, const std::string& flag) {
-  try {
-    size_t used = 0;
-    const int v = std::stoi(s, &used);
-    if (used == s.size()) return v;
-  } catch (const std::exception&) {
-  }
-  usage(flag + " expects an integer, got '" + s + "'");
-}
-
+// Flags through CLI11 (as mlstudio-cli); exits with CLI11's message on bad input.
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--images") o.images = toInt(value(), a);
-    else if (a == "--size") o.size = toInt(value(), a);
-    else if (a == "--batch") o.batch = toInt(value(), a);
-    else if (a == "--keep") o.keep = value();
-    else if (a == "--workers") {
-      std::stringstream in(value());
-      std::string item;
-      while (std::getline(in, item, ',')) o.workers.push_back(toInt(item, a));
-    } else usage("unknown argument '" + a + "'");
+  CLI::App app("Loader throughput: COCO-sized JPEGs into training and evaluation batches");
+  app.add_option("--images", o.images, "Generated JPEGs")->check(CLI::Range(1, 100000))->capture_default_str();
+  app.add_option("--size", o.size, "Network input side")->check(CLI::Range(32, 2048))->capture_default_str();
+  app.add_option("--batch", o.batch, "Batch size")->check(CLI::Range(1, 4096))->capture_default_str();
+  app.add_option("--workers", o.workers, "Loader thread counts to measure (default: 1, 2, 4, .. cores)")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 256));
+  app.add_option("--keep", o.keep, "Keep the generated JPEGs in this folder (and reuse them)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e));
+  }
+  if (o.images < o.batch) {
+    std::fprintf(stderr, "bench_loader: --images must be >= --batch\n");
+    std::exit(2);
   }
   if (o.workers.empty()) {
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     for (int w = 1; w <= cores; w *= 2) o.workers.push_back(w);
     if (o.workers.back() != cores) o.workers.push_back(cores);
   }
-  if (o.images < o.batch || o.size < 32 || o.batch < 1) usage("--images must be >= --batch >= 1 and --size >= 32");
-  for (int w : o.workers)
-    if (w < 1) usage("--workers must be >= 1");
   return o;
 }
 
