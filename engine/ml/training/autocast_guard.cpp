@@ -23,29 +23,13 @@ void setCudaAutocastDtype(c10::ScalarType t) { at::autocast::set_autocast_gpu_dt
 
 AutocastState currentCudaAutocast() { return {cudaAutocastEnabled(), cudaAutocastDtype()}; }
 
-AutocastGuard::AutocastGuard(bool enabled, c10::ScalarType dtype) : active_(enabled) {
-  if (!active_) return;
-  previous_enabled_ = cudaAutocastEnabled();
-  previous_dtype_ = cudaAutocastDtype();
-  setCudaAutocastDtype(dtype);
-  setCudaAutocastEnabled(true);
-  at::autocast::increment_nesting();
-}
-
-AutocastGuard::~AutocastGuard() {
-  if (!active_) return;
-  // Like torch.autocast.__exit__: the cast cache lives only as long as the outermost autocast region.
-  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-  setCudaAutocastEnabled(previous_enabled_);
-  setCudaAutocastDtype(previous_dtype_);
-}
-
 AutocastStateGuard::AutocastStateGuard(AutocastState state) : previous_(currentCudaAutocast()), nested_(state.enabled) {
   setCudaAutocastDtype(state.dtype);
   setCudaAutocastEnabled(state.enabled);
   if (nested_) at::autocast::increment_nesting();
 }
 
+// Like torch.autocast.__exit__: the cast cache lives only as long as the outermost autocast region.
 AutocastStateGuard::~AutocastStateGuard() {
   if (nested_ && at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
   setCudaAutocastEnabled(previous_.enabled);

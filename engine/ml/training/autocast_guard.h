@@ -4,6 +4,8 @@
 #pragma once
 #include <c10/core/ScalarType.h>
 
+#include <optional>
+
 namespace mls {
 
 // Whether CUDA autocast is on in this thread, and its dtype (what a recomputation must reproduce).
@@ -12,20 +14,6 @@ struct AutocastState {
   c10::ScalarType dtype = c10::ScalarType::Half;
 };
 AutocastState currentCudaAutocast();
-
-class AutocastGuard {
- public:
-  // enabled = false makes the guard a no-op. dtype: at::kHalf or at::kBFloat16.
-  AutocastGuard(bool enabled, c10::ScalarType dtype);
-  ~AutocastGuard();
-  AutocastGuard(const AutocastGuard&) = delete;
-  AutocastGuard& operator=(const AutocastGuard&) = delete;
-
- private:
-  bool active_;
-  bool previous_enabled_ = false;
-  c10::ScalarType previous_dtype_ = c10::ScalarType::Half;
-};
 
 // Sets CUDA autocast to exactly `state` (on or off) for the scope, then restores the previous state: what a
 // recomputation needs, whatever the calling thread's autocast state is.
@@ -39,6 +27,18 @@ class AutocastStateGuard {
  private:
   AutocastState previous_;
   bool nested_;
+};
+
+// Turns CUDA autocast on for the scope; enabled = false makes the guard a no-op (the caller's state stays).
+// dtype: at::kHalf or at::kBFloat16.
+class AutocastGuard {
+ public:
+  AutocastGuard(bool enabled, c10::ScalarType dtype) {
+    if (enabled) on_.emplace(AutocastState{true, dtype});
+  }
+
+ private:
+  std::optional<AutocastStateGuard> on_;
 };
 
 }  // namespace mls
