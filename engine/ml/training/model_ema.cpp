@@ -21,11 +21,10 @@ void ModelEma::resetFrom(const torch::nn::Module& model) {
 }
 
 void ModelEma::load(const std::vector<torch::Tensor>& state) {
-  if (state.size() != shadow_.size()) throw std::invalid_argument("EMA: stored weights do not match the model");
-  torch::NoGradGuard no_grad;
-  for (size_t i = 0; i < state.size(); ++i) {
-    if (state[i].sizes() != shadow_[i].sizes()) throw std::invalid_argument("EMA: stored weight has the wrong shape");
-    shadow_[i].copy_(state[i]);
+  try {
+    copyTensors(shadow_, state);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("EMA: stored weights do not match the model (") + e.what() + ")");
   }
 }
 
@@ -47,5 +46,18 @@ void ModelEma::update(const torch::nn::Module& model) {
 }
 
 void ModelEma::copyTo(torch::nn::Module& model) const { copyState(model, shadow_); }
+
+void ModelEma::swapWith(torch::nn::Module& model) {
+  const auto live = stateTensors(model);
+  if (live.size() != shadow_.size()) throw std::invalid_argument("EMA: model does not match the averaged one");
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < live.size(); ++i) {
+    if (live[i].sizes() != shadow_[i].sizes()) throw std::invalid_argument("EMA: weight has the wrong shape");
+    // Exchange storages, not values: the tensors keep their identity (optimizer state is keyed by it).
+    const auto held = live[i].detach();
+    live[i].set_data(shadow_[i]);
+    shadow_[i].set_data(held);
+  }
+}
 
 }  // namespace mls

@@ -18,6 +18,9 @@ class ModelEma {
   void update(const torch::nn::Module& model);
   // Writes the averaged weights into `model` (same architecture), in place.
   void copyTo(torch::nn::Module& model) const;
+  // Exchanges the averaged and the model's weights without copying (no extra memory); calling it again
+  // swaps them back. For evaluating the average on a model that keeps training afterwards.
+  void swapWith(torch::nn::Module& model);
   // Replaces the average by the model's current weights (used when restoring a checkpoint).
   void resetFrom(const torch::nn::Module& model);
   // Replaces the average by stored values (stateTensors() order, e.g. from readStateFromArchive).

@@ -16,27 +16,33 @@ std::vector<torch::Tensor> stateTensors(const torch::nn::Module& module) {
   return out;
 }
 
-std::vector<torch::Tensor> cloneState(const torch::nn::Module& module, std::optional<c10::Device> device) {
+std::vector<torch::Tensor> cloneTensors(const std::vector<torch::Tensor>& tensors, std::optional<c10::Device> device) {
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> out;
-  for (const auto& t : stateTensors(module)) {
-    auto copy = device ? t.detach().to(*device, /*non_blocking=*/false, /*copy=*/true) : t.detach().clone();
-    out.push_back(copy);
-  }
+  out.reserve(tensors.size());
+  for (const auto& t : tensors)
+    out.push_back(device ? t.detach().to(*device, /*non_blocking=*/false, /*copy=*/true) : t.detach().clone());
   return out;
 }
 
-void copyState(torch::nn::Module& module, const std::vector<torch::Tensor>& state) {
-  auto live = stateTensors(module);
-  if (live.size() != state.size())
-    throw std::invalid_argument("weight snapshot has " + std::to_string(state.size()) + " tensors, model has " +
-                                std::to_string(live.size()));
+std::vector<torch::Tensor> cloneState(const torch::nn::Module& module, std::optional<c10::Device> device) {
+  return cloneTensors(stateTensors(module), device);
+}
+
+void copyTensors(const std::vector<torch::Tensor>& into, const std::vector<torch::Tensor>& from) {
+  if (into.size() != from.size())
+    throw std::invalid_argument("weight snapshot has " + std::to_string(from.size()) + " tensors, model has " +
+                                std::to_string(into.size()));
   torch::NoGradGuard no_grad;
-  for (size_t i = 0; i < live.size(); ++i) {
-    if (live[i].sizes() != state[i].sizes())
+  for (size_t i = 0; i < into.size(); ++i) {
+    if (into[i].sizes() != from[i].sizes())
       throw std::invalid_argument("weight snapshot tensor " + std::to_string(i) + " has the wrong shape");
-    live[i].copy_(state[i]);
+    into[i].copy_(from[i]);
   }
+}
+
+void copyState(torch::nn::Module& module, const std::vector<torch::Tensor>& state) {
+  copyTensors(stateTensors(module), state);
 }
 
 namespace {

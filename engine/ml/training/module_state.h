@@ -17,11 +17,16 @@ std::vector<torch::Tensor> stateTensors(const torch::nn::Module& module);
 
 // Detached copies of stateTensors(), on `device` when given (else where they are).
 std::vector<torch::Tensor> cloneState(const torch::nn::Module& module, std::optional<c10::Device> device = std::nullopt);
+// The same for any list of tensors.
+std::vector<torch::Tensor> cloneTensors(const std::vector<torch::Tensor>& tensors,
+                                        std::optional<c10::Device> device = std::nullopt);
 
 // Copies `state` (as returned by cloneState on a module of the same architecture) into the module in
 // place, so optimizers keep pointing at the same tensors. Throws std::invalid_argument on a count or
 // shape mismatch.
 void copyState(torch::nn::Module& module, const std::vector<torch::Tensor>& state);
+// Copies `from` into `into` element by element, in place; the same checks as copyState.
+void copyTensors(const std::vector<torch::Tensor>& into, const std::vector<torch::Tensor>& from);
 
 // Loads what module.save(archive) wrote into the module by name, copying values in place (tensors keep
 // their device and identity, unlike Module::load). Throws std::runtime_error naming a missing or

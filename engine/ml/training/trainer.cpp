@@ -25,6 +25,7 @@ void Trainer::Impl::fit(BatchSource& train, BatchSource* val, TrainResult& resul
   if (!resume_path.empty()) {
     restoreOptimizerState();
     resume_path.clear();
+    pending_optimizer.reset();
   }
 
   // The first batch tells the batch size, hence the steps per epoch the schedule needs; it is then
@@ -115,12 +116,8 @@ void Trainer::Impl::fit(BatchSource& train, BatchSource* val, TrainResult& resul
       best_epoch = epoch;
       patience = 0;
       // Kept on the CPU: a second full copy of a large model on the GPU would cost batch size.
-      if (ema_won) {
-        best_state.clear();
-        for (const auto& t : ema->state()) best_state.push_back(t.to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true));
-      } else {
-        best_state = cloneState(*model, torch::Device(torch::kCPU));
-      }
+      best_state = ema_won ? cloneTensors(ema->state(), torch::Device(torch::kCPU))
+                           : cloneState(*model, torch::Device(torch::kCPU));
       writeBest(epoch, info.val_map, ema_won, result);
     } else {
       ++patience;

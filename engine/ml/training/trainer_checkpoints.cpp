@@ -71,15 +71,12 @@ std::string Trainer::Impl::writeEpochCheckpoint(int epoch, double val_map, bool 
 }
 
 void Trainer::Impl::restoreOptimizerState() {
+  if (!pending_optimizer) {
+    message(MessageLevel::Warning, "the checkpoint has no optimizer state; the optimizer starts fresh");
+    return;
+  }
   try {
-    torch::serialize::InputArchive root;
-    root.load_from(resume_path, device);
-    torch::serialize::InputArchive state;
-    if (!root.try_read(ckpt::kOptimizer, state)) {
-      message(MessageLevel::Warning, "the checkpoint has no optimizer state; the optimizer starts fresh");
-      return;
-    }
-    optimizer->load(state);
+    optimizer->load(*pending_optimizer);
   } catch (const c10::Error& e) {
     throw TrainingError("the optimizer state in '" + resume_path +
                         "' does not match this model and loss (" + e.what_without_backtrace() + ")");
@@ -170,6 +167,11 @@ void Trainer::Impl::resume(const std::string& path) {
   } catch (const std::exception& e) {
     throw TrainingError("checkpoint '" + path + "' does not fit this model: " + e.what());
   }
+  // The optimizer exists only once fit() knows its groups: keep its part of the archive until then rather
+  // than reading the (GB-sized) checkpoint a second time.
+  pending_optimizer.reset();
+  torch::serialize::InputArchive optimizer_state;
+  if (root.try_read(ckpt::kOptimizer, optimizer_state)) pending_optimizer = std::move(optimizer_state);
   resume_path = path;
   message(MessageLevel::Info, "resuming from '" + path + "' after epoch " + std::to_string(completed_epochs));
 }

@@ -131,6 +131,7 @@ struct Trainer::Impl {
   int best_epoch = -1;
   int patience = 0;
   std::string resume_path;
+  std::optional<torch::serialize::InputArchive> pending_optimizer;  // from resume(), loaded by fit()
   std::vector<torch::Tensor> best_state;  // CPU copy of the best weights (EMA ones if they won)
 
   // Where training is, for error messages.
@@ -351,16 +352,15 @@ struct Trainer::Impl {
     v.raw = metricsOf(raw);
     v.map_raw = v.raw.map;
     if (ema) {
-      const auto raw_weights = cloneState(*model);
-      ema->copyTo(*model);
+      ema->swapWith(*model);  // no copy of the weights: the model holds the average while scoring
       Scored averaged;
       try {
         averaged = score(val, fullForward(), true);
       } catch (...) {
-        copyState(*model, raw_weights);
+        ema->swapWith(*model);
         throw;
       }
-      copyState(*model, raw_weights);
+      ema->swapWith(*model);
       if (averaged.cancelled) return Validation{kNaN, kNaN, {}, {}, false, true};
       v.averaged = metricsOf(averaged);
       v.map_ema = v.averaged.map;
