@@ -9,6 +9,7 @@
 #include "data/pipeline/image_transforms.h"
 #include "data/store/project_store.h"
 #include "data/training/project_samples.h"
+#include "data/training/run_model_spec.h"
 #include "ml/device.h"
 #include "ml/models/multilabel_model.h"
 #include "ml/training/checkpoint_io.h"
@@ -34,13 +35,11 @@ RunModel::RunModel(ProjectStore& store, int64_t run_id, const std::string& devic
   request_.resolveDefaults();
   categories_ = store.categories();
   checkpoint_ = bestCheckpoint(store, *run);
-  ModelSpec spec;
-  spec.method = request_.method;
-  spec.backbone = request_.backbone;
-  spec.num_classes = static_cast<int>(categories_.size());
-  spec.image_size = request_.image_size;
-  spec.small_q2l = request_.backbone == "tiny" || request_.backbone == "resnet18";
-  model_ = buildModel(spec);  // weights come from the checkpoint, not the original weights file
+  // The trained architecture (frozen BN included); the weights come from the checkpoint, not the
+  // original weights file.
+  ModelSpec spec = modelSpecFor(request_, static_cast<int>(categories_.size()));
+  spec.weights.clear();
+  model_ = buildModel(spec);
   loadCheckpointWeights(*model_, checkpoint_);
   model_->to(resolveDevice(device_));
   model_->eval();

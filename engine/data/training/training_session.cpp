@@ -11,6 +11,7 @@
 #include "data/store/project_store.h"
 #include "data/training/project_samples.h"
 #include "data/training/run_recorder.h"
+#include "data/training/run_model_spec.h"
 #include "ml/losses.h"
 #include "ml/models/multilabel_model.h"
 #include "ml/training/trainer.h"
@@ -30,21 +31,6 @@ int64_t resolveRunId(ProjectStore& store, const std::string& run) {
 
 namespace {
 
-ModelSpec modelSpecFor(const TrainRequest& r, int num_classes) {
-  ModelSpec spec;
-  spec.method = r.method;
-  spec.backbone = r.backbone;
-  spec.weights = r.weights;
-  spec.num_classes = num_classes;
-  spec.image_size = r.image_size;
-  spec.small_q2l = r.backbone == "tiny" || r.backbone == "resnet18";
-  // Official Q2L R101 setup with pretrained weights: frozen BatchNorm, conv1 + layer1 frozen.
-  const bool big = r.backbone == "resnet50" || r.backbone == "resnet101";
-  spec.frozen_bn = big && !r.weights.empty();
-  spec.freeze_stem = big && !r.weights.empty() && r.method != "mlspl";
-  return spec;
-}
-
 LossConfig lossFor(const TrainRequest& r, double expected_positives) {
   LossConfig cfg;
   const auto kind = parseLossKind(r.loss);
@@ -55,16 +41,17 @@ LossConfig lossFor(const TrainRequest& r, double expected_positives) {
   return cfg;
 }
 
+// k for EPR and ROLE (the only losses that use it): the mean positives per train image when the project
+// has full labels, else COCO's value.
 double expectedPositives(ProjectStore& store, const TrainRequest& r) {
   if (r.expected_positives > 0) return r.expected_positives;
-  const auto c = store.counts();
-  if (c.labels > 0 && c.train > 0) {
-    const auto labels = store.labelsBySplit(Split::Train);
-    if (!labels.empty()) {
-      size_t total = 0;
-      for (const auto& [id, cats] : labels) total += cats.size();
-      return static_cast<double>(total) / static_cast<double>(labels.size());
-    }
+  const auto kind = parseLossKind(r.loss);
+  if (kind != LossKind::EPR && kind != LossKind::ROLE) return 2.9;
+  const auto labels = store.labelsBySplit(Split::Train);
+  if (!labels.empty()) {
+    size_t total = 0;
+    for (const auto& [id, cats] : labels) total += cats.size();
+    return static_cast<double>(total) / static_cast<double>(labels.size());
   }
   return 2.9;  // COCO's value in the MLSPL paper
 }
@@ -223,21 +210,21 @@ TrainOutcome TrainingSession::run() {
     if (!result.cancelled) {
       recorder.onMessage(MessageLevel::Info, "storing predictions");
       auto all = evaluationSamples(store, Split::Train);
-      const auto val_all = evaluationSamples(store, Split::Val);
-      for (size_t i = 0; i < val_all.samples.size(); ++i) {
-        all.samples.push_back(val_all.samples[i]);
+      for (size_t i = 0; i < val.samples.size(); ++i) {  // the val samples loaded above
+        all.samples.push_back(val.samples[i]);
         all.samples.back().index = static_cast<int64_t>(all.samples.size() - 1);
-        all.image_ids.push_back(val_all.image_ids[i]);
+        all.image_ids.push_back(val.image_ids[i]);
       }
       ImageBatchSource everything(all.samples, request_.image_size, 64, false, AugmentationOptions::none(), 0, workers);
       const auto [scores, indices] = trainer.predict(everything);
       std::vector<std::pair<int64_t, std::vector<float>>> rows;
-      auto s = scores.contiguous();
-      for (int64_t r = 0; r < s.size(0); ++r) {
-        const auto* p = s[r].data_ptr<float>();
-        rows.emplace_back(all.image_ids[static_cast<size_t>(indices[r].item<int64_t>())],
-                          std::vector<float>(p, p + s.size(1)));
-      }
+      const auto s = scores.contiguous();
+      const auto idx = indices.to(torch::kLong).contiguous();
+      const int64_t k = s.size(1);
+      const float* p = s.data_ptr<float>();
+      const int64_t* row_index = idx.data_ptr<int64_t>();
+      for (int64_t r = 0; r < s.size(0); ++r)
+        rows.emplace_back(all.image_ids[static_cast<size_t>(row_index[r])], std::vector<float>(p + r * k, p + (r + 1) * k));
       store.storePredictions(run_id, rows);
     }
     const double best = std::isfinite(result.best_val_map) ? result.best_val_map : -1;
