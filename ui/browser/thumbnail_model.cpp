@@ -33,6 +33,7 @@ ThumbnailModel::~ThumbnailModel() {
 
 void ThumbnailModel::setProject(const QString& project_path) {
   store_ = std::make_unique<ProjectStore>(project_path.toStdString());
+  cache_.clear();
   reload();
 }
 
@@ -43,6 +44,8 @@ void ThumbnailModel::setFilter(const ImageFilter& filter) {
 
 void ThumbnailModel::setThumbnailSize(int px) {
   thumb_px_ = px;
+  cache_.clear();
+  placeholder_ = QPixmap();
   reload();
 }
 
@@ -53,8 +56,7 @@ void ThumbnailModel::reload() {
   rows_.clear();
   paths_.clear();
   row_of_.clear();
-  cache_.clear();
-  pending_.clear();
+  pending_.clear();  // thumbnails stay cached: they are keyed by image id, valid under any filter
   total_ = store_ ? static_cast<int>(store_->countImages(filter_)) : 0;
   // Rows arrive when a view (or the caller) asks via fetchMore, but not from inside the reset notification:
   // inserting rows while listeners are still handling modelReset confuses them (QAbstractItemModelTester).
@@ -111,11 +113,13 @@ QVariant ThumbnailModel::data(const QModelIndex& index, int role) const {
           .arg(splitName(r.split))
           .arg(r.missing ? " · file missing" : "");
     case Qt::DecorationRole: {
-      if (const QImage* img = cache_.object(r.id)) return QPixmap::fromImage(*img);
+      if (const QPixmap* pixmap = cache_.object(r.id)) return *pixmap;
       requestThumbnail(index.row());
-      QPixmap placeholder(thumb_px_, thumb_px_);
-      placeholder.fill(QColor(60, 60, 60));
-      return placeholder;
+      if (placeholder_.isNull()) {
+        placeholder_ = QPixmap(thumb_px_, thumb_px_);
+        placeholder_.fill(QColor(60, 60, 60));
+      }
+      return placeholder_;
     }
     case ImageIdRole: return QVariant::fromValue<qint64>(r.id);
     case FilePathRole: return paths_[static_cast<size_t>(index.row())];
@@ -147,7 +151,7 @@ void ThumbnailModel::requestThumbnail(int row) const {
 
 void ThumbnailModel::thumbnailReady(qint64 image_id, const QImage& image) {
   pending_.remove(image_id);
-  cache_.insert(image_id, new QImage(image));
+  cache_.insert(image_id, new QPixmap(QPixmap::fromImage(image)));  // converted once, not per paint
   const int row = rowOfImage(image_id);
   if (row >= 0) Q_EMIT dataChanged(index(row), index(row), {Qt::DecorationRole});
 }

@@ -5,6 +5,7 @@
 #include <QCache>
 #include <QHash>
 #include <QImage>
+#include <QPixmap>
 #include <QSet>
 #include <QThreadPool>
 #include <memory>
@@ -53,7 +54,8 @@ class ThumbnailModel : public QAbstractListModel {
   bool in_reset_ = false;
   bool fetching_ = false;
   int thumb_px_ = 96;
-  mutable QCache<qint64, QImage> cache_;   // cost = 1 per thumbnail
+  mutable QCache<qint64, QPixmap> cache_;  // cost = 1 per thumbnail
+  mutable QPixmap placeholder_;            // shown until a thumbnail is decoded
   mutable QSet<qint64> pending_;
   mutable QThreadPool pool_;
   std::shared_ptr<int> generation_;        // invalidates decodes that finish after a reload
