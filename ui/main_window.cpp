@@ -89,14 +89,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(session_, &ProjectSession::currentImageChanged, this, &MainWindow::showCurrentImage);
   connect(session_, &ProjectSession::annotationChanged, this, &MainWindow::updateAnnotationStatus);
   connect(session_, &ProjectSession::projectOpened, this, &MainWindow::updateAnnotationStatus);
-  connect(inspect_, &InspectPanel::overlayChanged, this, [this](const QImage& overlay) {
-    overlay_ = overlay;
-    showCurrentImage();
-  });
+  connect(inspect_, &InspectPanel::overlayChanged, this, &MainWindow::showCurrentImage);
   connect(tabs_, &QTabWidget::currentChanged, this, &MainWindow::showCurrentImage);
   connect(train_, &TrainPanel::backgroundProgress, this, &MainWindow::backgroundProgress);
   connect(train_, &TrainPanel::runFinished, this, [this](qint64 run_id, const QString& status) {
-    session_->notifyRunsChanged();
+    // The Train panel has already told the session that the run list changed.
     if (status == QLatin1String("finished")) session_->setCurrentRun(run_id);
     statusBar()->showMessage(tr("Run %1 %2").arg(run_id).arg(status), 8000);
   });
@@ -192,6 +189,7 @@ void MainWindow::updateAnnotationStatus() {
 
 bool MainWindow::openProject(const QString& path, bool quiet) {
   QString error;
+  decoded_id_ = -1;
   if (!session_->open(path, &error)) {
     if (!quiet) QMessageBox::warning(this, tr("Cannot open project"), tr("%1\n\n%2").arg(path, error));
     return false;
@@ -217,18 +215,20 @@ void MainWindow::showCurrentImage() {
   const auto record = session_->store()->image(id);
   if (!record) return;
   const QString caption = QString::fromStdString(record->file_name);
-  if (tabs_->currentIndex() == static_cast<int>(Tab::Inspect) && !overlay_.isNull()) {
-    view_->setImage(overlay_, caption + tr("  (attention overlay)"));
+  const QImage overlay = inspect_->currentOverlay();
+  if (tabs_->currentIndex() == static_cast<int>(Tab::Inspect) && !overlay.isNull()) {
+    view_->setImage(overlay, caption + tr("  (attention overlay)"));
     return;
   }
-  QImageReader reader(QString::fromStdString(session_->store()->imagePath(*record)));
-  QImage img = reader.read();
-  if (img.isNull()) {
-    view_->setImage({}, caption);
-    statusBar()->showMessage(tr("Cannot show %1: %2").arg(caption, reader.errorString()), 5000);
-    return;
+  // Decoded once per image: tab switches and overlay changes show the same picture again.
+  if (id != decoded_id_) {
+    QImageReader reader(QString::fromStdString(session_->store()->imagePath(*record)));
+    decoded_ = reader.read();
+    decoded_id_ = id;
+    if (decoded_.isNull())
+      statusBar()->showMessage(tr("Cannot show %1: %2").arg(caption, reader.errorString()), 5000);
   }
-  view_->setImage(img, caption);
+  view_->setImage(decoded_, caption);
 }
 
 void MainWindow::newFromCoco() {

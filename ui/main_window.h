@@ -72,7 +72,8 @@ class MainWindow : public QMainWindow {
   QLabel* annotation_label_;
   QLabel* task_label_;
   QProgressBar* task_progress_;
-  QImage overlay_;
+  qint64 decoded_id_ = -1;  // the image in decoded_ (ids are per project: reset when one opens)
+  QImage decoded_;
 };
 
 }  // namespace mls
