@@ -23,10 +23,16 @@ void ImageView::setImage(const QImage& image, const QString& caption) {
 
 double ImageView::fitScale() const {
   if (image_.isNull()) return 1.0;
-  return std::min(width() / double(image_.width()), (height() - 20) / double(image_.height()));
+  return std::min(width() / double(image_.width()), (height() - kCaptionHeight) / double(image_.height()));
 }
 
 double ImageView::zoom() const { return fit_ ? fitScale() : scale_; }
+
+// Top-left of the image when fitted: centred above the caption band.
+QPointF ImageView::fitOrigin() const {
+  const double s = fitScale();
+  return {(width() - image_.width() * s) / 2, (height() - kCaptionHeight - image_.height() * s) / 2};
+}
 
 void ImageView::zoomToFit() {
   fit_ = true;
@@ -36,8 +42,7 @@ void ImageView::zoomToFit() {
 void ImageView::zoomBy(double factor, QPointF anchor) {
   if (image_.isNull()) return;
   const double old_scale = zoom();
-  QPointF origin = fit_ ? QPointF((width() - image_.width() * old_scale) / 2, (height() - image_.height() * old_scale) / 2)
-                        : offset_;
+  const QPointF origin = fit_ ? fitOrigin() : offset_;
   scale_ = std::clamp(old_scale * factor, 0.05, 40.0);
   // Keep the image point under the anchor fixed.
   const QPointF image_point = (anchor - origin) / old_scale;
@@ -59,12 +64,12 @@ void ImageView::paintEvent(QPaintEvent*) {
   }
   const double s = zoom();
   const QSizeF size(image_.width() * s, image_.height() * s);
-  const QPointF origin = fit_ ? QPointF((width() - size.width()) / 2, (height() - 20 - size.height()) / 2) : offset_;
+  const QPointF origin = fit_ ? fitOrigin() : offset_;
   p.setRenderHint(QPainter::SmoothPixmapTransform, s < 4.0);  // nearest-neighbour when zoomed far in
   p.drawImage(QRectF(origin, size), image_);
   p.setPen(palette().color(QPalette::BrightText));
   const QString info = QStringLiteral("%1   %2×%3   %4%").arg(caption_).arg(image_.width()).arg(image_.height()).arg(int(s * 100));
-  p.drawText(QRect(6, height() - 20, width() - 12, 18), Qt::AlignLeft | Qt::AlignVCenter, info);
+  p.drawText(QRect(6, height() - kCaptionHeight, width() - 12, kCaptionHeight - 2), Qt::AlignLeft | Qt::AlignVCenter, info);
 }
 
 void ImageView::wheelEvent(QWheelEvent* e) {
@@ -75,9 +80,8 @@ void ImageView::wheelEvent(QWheelEvent* e) {
 void ImageView::mousePressEvent(QMouseEvent* e) {
   drag_start_ = e->position();
   if (fit_ && !image_.isNull()) {
-    const double s = fitScale();
-    offset_ = QPointF((width() - image_.width() * s) / 2, (height() - 20 - image_.height() * s) / 2);
-    scale_ = s;
+    offset_ = fitOrigin();
+    scale_ = fitScale();
   }
 }
 

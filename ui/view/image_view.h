@@ -30,6 +30,8 @@ class ImageView : public QWidget {
 
  private:
   double fitScale() const;
+  QPointF fitOrigin() const;
+  static constexpr int kCaptionHeight = 20;  // the file name / size / zoom line under the image
   void zoomBy(double factor, QPointF anchor);
 
   QImage image_;
