@@ -13,11 +13,6 @@ class TestCliData : public QObject {
   QString project_;
 
   CliResult cli(const QStringList& args) { return runCli(args, 120000); }
-  void expectError(const QStringList& args, const char* needle) {
-    const auto r = cli(args);
-    QVERIFY2(r.code != 0, r.out.constData());
-    QVERIFY2(r.err.contains(needle), r.err.constData());
-  }
 
  private Q_SLOTS:
   void initTestCase() {
@@ -71,31 +66,29 @@ class TestCliData : public QObject {
   }
 
   void badInputs() {
-    expectError({"info", "--project", dir_.path() + "/missing.mlsproj"}, "does not exist");
+    const auto missing = expectCliError({"info", "--project", dir_.path() + "/missing.mlsproj"}, "does not exist");
+    QCOMPARE(missing.err.trimmed().count('\n'), 0);  // errors are one line
     QVERIFY(!QFile::exists(dir_.path() + "/missing.mlsproj"));
-    expectError({"import-coco", "--project", dir_.path() + "/new.mlsproj", "--annotations", dir_.path() + "/nope.json",
-                 "--images", dir_.path()},
-                "does not exist");
+    expectCliError({"import-coco", "--project", dir_.path() + "/new.mlsproj", "--annotations", dir_.path() + "/nope.json",
+                   "--images", dir_.path()},
+                   "does not exist");
     QVERIFY(!QFile::exists(dir_.path() + "/new.mlsproj"));  // failed import leaves no half project
-    expectError({"import-coco", "--project", dir_.path() + "/new.mlsproj", "--annotations", "x.json", "--images",
-                 dir_.path() + "/no-folder"},
-                "image folder");
+    expectCliError({"import-coco", "--project", dir_.path() + "/new.mlsproj", "--annotations", "x.json", "--images",
+                   dir_.path() + "/no-folder"},
+                   "image folder");
     QFile bad(dir_.path() + "/bad.json");
     bad.open(QIODevice::WriteOnly);
     bad.write("{\"images\": [");
     bad.close();
-    expectError({"import-coco", "--project", project_, "--annotations", bad.fileName(), "--images", dir_.path()},
-                "malformed JSON at byte");
-    expectError({"import-coco", "--project", project_, "--annotations", bad.fileName(), "--images", dir_.path(),
-                 "--split", "bogus"},
-                "bogus");
-    expectError({"export", "--project", project_, "--format", "xml", "--out", "x"}, "xml");
-    expectError({"demo"}, "--out");
+    expectCliError({"import-coco", "--project", project_, "--annotations", bad.fileName(), "--images", dir_.path()},
+                   "malformed JSON at byte");
+    expectCliError({"import-coco", "--project", project_, "--annotations", bad.fileName(), "--images", dir_.path(),
+                   "--split", "bogus"},
+                   "bogus");
+    expectCliError({"export", "--project", project_, "--format", "xml", "--out", "x"}, "xml");
+    expectCliError({"demo"}, "--out");
     const auto none = cli({});
     QVERIFY(none.code != 0);
-    // Errors are one line.
-    const auto r = cli({"info", "--project", dir_.path() + "/missing.mlsproj"});
-    QCOMPARE(r.err.trimmed().count('\n'), 0);
   }
 };
 

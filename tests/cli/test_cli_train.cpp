@@ -27,12 +27,6 @@ class TestCliTrain : public QObject {
     QVERIFY(f.open(QIODevice::WriteOnly));
     f.write(text);
   }
-  void expectError(const QStringList& args, const char* needle) {
-    const auto r = cli(args);
-    QVERIFY2(r.code != 0, r.out.constData());
-    QVERIFY2(r.err.contains(needle), r.err.constData());
-    QCOMPARE(r.err.trimmed().split('\n').last().startsWith("error: ") || r.err.contains(needle), true);
-  }
 
  private Q_SLOTS:
   void initTestCase() {
@@ -91,9 +85,9 @@ class TestCliTrain : public QObject {
     QVERIFY2(r.code == 0, r.err.constData());
     QVERIFY2(r.err.contains("mixed precision needs CUDA"), r.err.constData());  // --amp-dtype implies --amp
     // MLSPL has no decoder: asking for attention is a clear error.
-    expectError({"predict", "--project", project_, "--run", "role", "--image", dir_.path() + "/demo/images/val_000161.jpg",
-                 "--attention", dir_.path() + "/x.png", "--label", "red circle"},
-                "no attention");
+    expectCliError({"predict", "--project", project_, "--run", "role", "--image", dir_.path() + "/demo/images/val_000161.jpg",
+                    "--attention", dir_.path() + "/x.png", "--label", "red circle"},
+                   "no attention");
   }
 
   void evalCsvFiles() {
@@ -106,23 +100,23 @@ class TestCliTrain : public QObject {
     QCOMPARE(e["map"].toDouble(), 100.0);
     QCOMPARE(e["classes_evaluated"].toInt(), 2);
     writeFile("nan.csv", "image_id,a,b\n1,nan,0.1\n2,0.2,0.8\n3,0.7,0.3\n");
-    expectError({"eval", "--scores", dir_.path() + "/nan.csv", "--labels", dir_.path() + "/labels.csv"}, "NaN");
+    expectCliError({"eval", "--scores", dir_.path() + "/nan.csv", "--labels", dir_.path() + "/labels.csv"}, "NaN");
     writeFile("ragged.csv", "image_id,a,b\n1,0.5\n");
-    expectError({"eval", "--scores", dir_.path() + "/ragged.csv", "--labels", dir_.path() + "/labels.csv"}, "fields");
+    expectCliError({"eval", "--scores", dir_.path() + "/ragged.csv", "--labels", dir_.path() + "/labels.csv"}, "fields");
     writeFile("other.csv", "image_id,a,c\n1,1,0\n2,0,1\n3,0,0\n");
-    expectError({"eval", "--scores", dir_.path() + "/scores.csv", "--labels", dir_.path() + "/other.csv"},
-                "different class columns");
+    expectCliError({"eval", "--scores", dir_.path() + "/scores.csv", "--labels", dir_.path() + "/other.csv"},
+                   "different class columns");
   }
 
   void badInputs() {
-    expectError({"eval", "--project", project_, "--run", "no-such-run"}, "unknown run");
-    expectError({"predict", "--project", project_, "--run", "999", "--image", "x.jpg"}, "unknown run");
+    expectCliError({"eval", "--project", project_, "--run", "no-such-run"}, "unknown run");
+    expectCliError({"predict", "--project", project_, "--run", "999", "--image", "x.jpg"}, "unknown run");
     writeFile("broken.jpg", "this is not a jpeg");
-    expectError({"predict", "--project", project_, "--run", "q2l-small", "--image", dir_.path() + "/broken.jpg"},
-                "broken.jpg");
-    expectError({"train", "--project", project_, "--method", "nope"}, "nope");
-    expectError({"train", "--project", dir_.path() + "/none.mlsproj"}, "does not exist");
-    expectError({"train", "--project", project_, "--backbone", "vgg"}, "vgg");
+    expectCliError({"predict", "--project", project_, "--run", "q2l-small", "--image", dir_.path() + "/broken.jpg"},
+                   "broken.jpg");
+    expectCliError({"train", "--project", project_, "--method", "nope"}, "nope");
+    expectCliError({"train", "--project", dir_.path() + "/none.mlsproj"}, "does not exist");
+    expectCliError({"train", "--project", project_, "--backbone", "vgg"}, "vgg");
   }
 };
 

@@ -7,21 +7,13 @@
 #include <cmath>
 #include <sstream>
 
+#include "../support/reference_json.h"
 #include "ml/label_estimator.h"
 #include "ml/losses.h"
 
 using namespace mls;
 
 namespace {
-
-QJsonObject loadReference() {
-  QFile file(QStringLiteral(MLS_TEST_DATA_DIR "/loss_reference.json"));
-  if (!file.open(QIODevice::ReadOnly)) qFatal("cannot open loss_reference.json");
-  QJsonParseError error;
-  const auto doc = QJsonDocument::fromJson(file.readAll(), &error);
-  if (error.error != QJsonParseError::NoError) qFatal("loss_reference.json: %s", qPrintable(error.errorString()));
-  return doc.object();
-}
 
 torch::Tensor matrixFromJson(const QJsonValue& value) {
   const auto rows = value.toArray();
@@ -68,7 +60,7 @@ class TestLosses : public QObject {
   Q_OBJECT
 
  private:
-  QJsonObject ref_ = loadReference();
+  QJsonObject ref_ = test::loadTestJson("loss_reference.json");
 
   // Runs one reference case in the given dtype; returns {value error, logit-grad error, estimator-grad error}.
   std::array<double, 3> runCase(int index, torch::ScalarType dtype) {

@@ -6,20 +6,12 @@
 #include <limits>
 #include <vector>
 
+#include "../support/reference_json.h"
 #include "ml/metrics.h"
 
 using namespace mls;
 
 namespace {
-
-QJsonObject loadReference() {
-  QFile file(QStringLiteral(MLS_TEST_DATA_DIR "/metric_reference.json"));
-  if (!file.open(QIODevice::ReadOnly)) qFatal("cannot open metric_reference.json");
-  QJsonParseError error;
-  const auto doc = QJsonDocument::fromJson(file.readAll(), &error);
-  if (error.error != QJsonParseError::NoError) qFatal("metric_reference.json: %s", qPrintable(error.errorString()));
-  return doc.object();
-}
 
 std::vector<float> floatsFromJson(const QJsonArray& a) {
   std::vector<float> out;
@@ -61,7 +53,7 @@ class TestMetrics : public QObject {
   Q_OBJECT
 
  private:
-  QJsonObject ref_ = loadReference();
+  QJsonObject ref_ = test::loadTestJson("metric_reference.json");
 
  private Q_SLOTS:
   void handCheckedAveragePrecision() {

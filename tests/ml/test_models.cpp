@@ -9,6 +9,7 @@
 #include <cmath>
 #include <set>
 
+#include "../support/tensor_compare.h"
 #include "ml/models/backbone.h"
 #include "ml/models/group_wise_linear.h"
 #include "ml/models/mlspl_classifier.h"
@@ -20,12 +21,9 @@
 #include "ml/models/tiny_cnn.h"
 
 using namespace mls;
+using test::maxAbsDiff;
 
 namespace {
-
-double maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
-}
 
 std::set<std::string> parameterNames(const torch::nn::Module& m) {
   std::set<std::string> out;

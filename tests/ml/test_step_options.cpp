@@ -10,6 +10,7 @@
 #include <map>
 
 #include "../support/counting_cpu_allocator.h"
+#include "../support/tensor_compare.h"
 #include "ml/models/activation_checkpoint.h"
 #include "ml/models/backbone.h"
 #include "ml/models/query2label.h"
@@ -22,14 +23,10 @@
 #include "ml/training/trainer.h"
 
 using namespace mls;
+using test::maxAbs;
+using test::maxAbsDiff;
 
 namespace {
-
-double maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
-}
-
-double maxAbs(const torch::Tensor& a) { return a.abs().max().item<double>(); }
 
 std::shared_ptr<Backbone> makeNamed(const std::string& name, bool frozen) {
   if (name == "tiny") {

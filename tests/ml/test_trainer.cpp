@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "../support/tensor_compare.h"
 #include "ml/batch_source.h"
 #include "ml/label_estimator.h"
 #include "ml/models/mlspl_classifier.h"
@@ -25,6 +26,7 @@
 #include "ml/training/trainer.h"
 
 using namespace mls;
+using test::contains;
 
 namespace {
 
@@ -163,8 +165,6 @@ std::string trainingErrorOf(const std::function<void()>& f) {
   }
   return "NO EXCEPTION";
 }
-
-bool contains(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
 
 }  // namespace
 

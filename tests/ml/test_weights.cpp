@@ -8,29 +8,24 @@
 
 #include <fstream>
 
+#include "../support/tensor_compare.h"
 #include "ml/models/backbone.h"
 #include "ml/models/multilabel_model.h"
 #include "ml/models/resnet.h"
 #include "ml/models/state_dict_io.h"
 
 using namespace mls;
+using test::contains;
+using test::maxAbsDiff;
 
 namespace {
 
 const char* kPython = "/usr/bin/python3";
 
-double maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
-}
-
 torch::Tensor find(const NamedTensors& tensors, const std::string& key) {
   for (const auto& kv : tensors)
     if (kv.first == key) return kv.second;
   return {};
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
 }
 
 // Runs `what`, expecting std::runtime_error whose message contains every needle.
