@@ -24,10 +24,6 @@ class TensorBatchSource : public BatchSource {
   void startEpoch(int epoch) override;
   std::optional<Batch> next() override;
 
-  const torch::Tensor& inputs() const { return inputs_; }
-  const torch::Tensor& targets() const { return targets_; }
-  const torch::Tensor& datasetIndices() const { return indices_; }
-
  private:
   torch::Tensor inputs_;
   torch::Tensor targets_;

@@ -63,11 +63,8 @@ class AnnotatePanel : public QWidget {
   bool uncertaintyRankingReady() const { return ranking_ready_; }
   const std::vector<int64_t>& uncertaintyRanking() const { return ranking_; }
 
-  // Qt::WindowShortcut by default (keys work while the image view has focus); every key is off while a
-  // text field has focus.
-  void setShortcutContext(Qt::ShortcutContext context);
-
-  // --- state, for the main window and tests
+  // --- state, for the main window and tests (shortcuts are Qt::WindowShortcut, so keys work while the image
+  // view has focus; every key is off while a text field has focus)
   int annotatedTrainImages() const { return static_cast<int>(annotated_train_.size()); }
   int trainImages() const { return static_cast<int>(train_total_); }
   QString progressText() const;

@@ -213,10 +213,6 @@ void AnnotatePanel::buildShortcuts() {
   updateShortcutsEnabled();
 }
 
-void AnnotatePanel::setShortcutContext(Qt::ShortcutContext context) {
-  for (auto* s : shortcuts_) s->setContext(context);
-}
-
 void AnnotatePanel::updateShortcutsEnabled() {
   const bool typing = takesText(QApplication::focusWidget());
   for (auto* s : shortcuts_) s->setEnabled(!typing);

@@ -79,11 +79,7 @@ void LabelPaletteModel::rebuildRows() {
     return categories_[static_cast<size_t>(a.second)].idx < categories_[static_cast<size_t>(b.second)].idx;
   });
   rows_.clear();
-  rank_.clear();
-  for (const auto& [r, i] : ranked) {
-    rows_.push_back(i);
-    rank_.push_back(r);
-  }
+  for (const auto& [r, i] : ranked) rows_.push_back(i);
 }
 
 int64_t LabelPaletteModel::categoryIdAt(int row) const {
@@ -165,10 +161,7 @@ QVariant LabelPaletteModel::data(const QModelIndex& index, int role) const {
       if ((current_ && *current_ == c.id) || (suggested_ && *suggested_ == c.id)) return QBrush(Qt::black);
       return {};
     case CategoryIdRole: return QVariant::fromValue<qlonglong>(c.id);
-    case CategoryIdxRole: return c.idx;
-    case PinnedRole: return isPinned(c.id);
     case QuickKeyRole: return key;
-    case MatchRankRole: return rank_[row];
     default: return {};
   }
 }

@@ -18,7 +18,7 @@ int paletteMatchRank(const QString& name, const QString& supercategory, const QS
 class LabelPaletteModel : public QAbstractListModel {
   Q_OBJECT
  public:
-  enum Roles { CategoryIdRole = Qt::UserRole + 1, CategoryIdxRole, PinnedRole, QuickKeyRole, MatchRankRole };
+  enum Roles { CategoryIdRole = Qt::UserRole + 1, QuickKeyRole };
 
   explicit LabelPaletteModel(QObject* parent = nullptr);
 
@@ -47,7 +47,6 @@ class LabelPaletteModel : public QAbstractListModel {
 
   std::vector<Category> categories_;
   std::vector<int> rows_;      // indices into categories_
-  std::vector<int> rank_;      // match rank per row
   QString filter_;
   std::optional<int64_t> current_, suggested_;
   std::vector<int64_t> keys_, pinned_;

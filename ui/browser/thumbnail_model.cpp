@@ -42,13 +42,6 @@ void ThumbnailModel::setFilter(const ImageFilter& filter) {
   reload();
 }
 
-void ThumbnailModel::setThumbnailSize(int px) {
-  thumb_px_ = px;
-  cache_.clear();
-  placeholder_ = QPixmap();
-  reload();
-}
-
 void ThumbnailModel::reload() {
   beginResetModel();
   pool_.clear();
@@ -122,8 +115,6 @@ QVariant ThumbnailModel::data(const QModelIndex& index, int role) const {
       return placeholder_;
     }
     case ImageIdRole: return QVariant::fromValue<qint64>(r.id);
-    case FilePathRole: return paths_[static_cast<size_t>(index.row())];
-    case SplitRole: return QString(splitName(r.split));
     default: return {};
   }
 }

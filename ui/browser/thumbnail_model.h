@@ -19,7 +19,7 @@ class ProjectStore;
 class ThumbnailModel : public QAbstractListModel {
   Q_OBJECT
  public:
-  enum Roles { ImageIdRole = Qt::UserRole + 1, FilePathRole, SplitRole };
+  enum Roles { ImageIdRole = Qt::UserRole + 1 };
 
   explicit ThumbnailModel(QObject* parent = nullptr);
   ~ThumbnailModel() override;
@@ -27,7 +27,6 @@ class ThumbnailModel : public QAbstractListModel {
   // The model reads through its own connection to the project file (GUI thread only).
   void setProject(const QString& project_path);
   void setFilter(const ImageFilter& filter);
-  void setThumbnailSize(int px);
   int totalCount() const { return total_; }
   int64_t imageIdAt(int row) const;
   int rowOfImage(int64_t image_id) const;  // -1 if not loaded yet
@@ -53,7 +52,7 @@ class ThumbnailModel : public QAbstractListModel {
   int total_ = 0;
   bool in_reset_ = false;
   bool fetching_ = false;
-  int thumb_px_ = 96;
+  const int thumb_px_ = 96;
   mutable QCache<qint64, QPixmap> cache_;  // cost = 1 per thumbnail
   mutable QPixmap placeholder_;            // shown until a thumbnail is decoded
   mutable QSet<qint64> pending_;

@@ -33,8 +33,6 @@ class TrainForm : public QWidget {
   QComboBox* presetBox() const { return preset_; }
   QComboBox* methodBox() const { return method_; }
   QComboBox* backboneBox() const { return backbone_; }
-  QComboBox* deviceBox() const { return device_; }
-  QLineEdit* weightsEdit() const { return weights_; }
 
  Q_SIGNALS:
   void changed();

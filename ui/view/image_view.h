@@ -14,7 +14,6 @@ class ImageView : public QWidget {
   void setImage(const QImage& image, const QString& caption = {});
   const QImage& image() const { return image_; }
   double zoom() const;  // current scale (image px -> widget px)
-  bool fitting() const { return fit_; }
 
  public Q_SLOTS:
   void zoomToFit();

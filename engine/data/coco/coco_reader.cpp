@@ -92,9 +92,4 @@ CocoCollection readCocoFile(const std::string& json_path) {
   return parse(file.view(), json_path);
 }
 
-CocoCollection parseCocoJson(const std::string& json_text) {
-  const simdjson::padded_string text(json_text);
-  return parse(simdjson::padded_string_view(text), "<json>");
-}
-
 }  // namespace mls

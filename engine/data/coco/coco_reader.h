@@ -32,6 +32,5 @@ struct CocoCollection {
 };
 
 CocoCollection readCocoFile(const std::string& json_path);
-CocoCollection parseCocoJson(const std::string& json_text);  // same, from memory (tests, small files)
 
 }  // namespace mls

@@ -33,7 +33,6 @@ struct ImageBatchSource::Impl {
   int workers = 0;
   int prefetch = 1;
   bool drop_last = false;
-  bool pin_requested = true;
   bool cuda_available = false;
   int64_t num_classes = 0;
 
@@ -58,7 +57,7 @@ struct ImageBatchSource::Impl {
   std::set<int64_t> skipped_indices;
   std::vector<std::string> skip_messages;
 
-  bool pinned() const { return pin_requested && cuda_available; }
+  bool pinned() const { return cuda_available; }
 
   void recordSkip(const ImageSample& sample, const std::string& reason) {
     std::lock_guard<std::mutex> lock(skip_mutex);
@@ -227,7 +226,6 @@ ImageBatchSource::ImageBatchSource(std::vector<ImageSample> samples, int image_s
 ImageBatchSource::~ImageBatchSource() { impl_->stopWorkers(); }
 
 void ImageBatchSource::setDropLast(bool enabled) { impl_->drop_last = enabled; }
-void ImageBatchSource::setPinMemory(bool enabled) { impl_->pin_requested = enabled; }
 
 int64_t ImageBatchSource::size() const { return impl_->samplesPerEpoch(); }
 int64_t ImageBatchSource::numClasses() const { return impl_->num_classes; }
@@ -245,9 +243,6 @@ std::vector<std::string> ImageBatchSource::skippedMessages() const {
 }
 
 const AugmentationOptions& ImageBatchSource::augmentation() const { return impl_->augmentation; }
-const std::vector<ImageSample>& ImageBatchSource::samples() const { return impl_->samples; }
-int ImageBatchSource::imageSize() const { return impl_->image_size; }
-int ImageBatchSource::batchSize() const { return impl_->batch_size; }
 bool ImageBatchSource::pinsMemory() const { return impl_->pinned(); }
 
 }  // namespace mls

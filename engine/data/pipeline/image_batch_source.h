@@ -29,8 +29,6 @@ class ImageBatchSource : public BatchSource {
   // Drop the last incomplete batch (the official Q2L training loader uses drop_last=True).
   // Takes effect at the next startEpoch().
   void setDropLast(bool enabled);
-  // Page-locked batch memory for faster host-to-GPU copies; used only when CUDA is available. Default on.
-  void setPinMemory(bool enabled);
 
   int64_t size() const override;
   int64_t numClasses() const override;
@@ -45,10 +43,9 @@ class ImageBatchSource : public BatchSource {
   std::vector<std::string> skippedMessages() const;
 
   const AugmentationOptions& augmentation() const;
-  const std::vector<ImageSample>& samples() const;
-  int imageSize() const;
-  int batchSize() const;
-  bool pinsMemory() const;  // true when batches are allocated in pinned memory
+  // True when batches are allocated in page-locked memory (whenever CUDA is available), so the trainer's
+  // host-to-GPU copies run asynchronously.
+  bool pinsMemory() const;
 
  private:
   struct Impl;

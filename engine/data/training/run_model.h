@@ -30,7 +30,6 @@ class RunModel {
   RunModel(ProjectStore& store, int64_t run_id, const std::string& device = "cpu");
   ~RunModel();
 
-  const TrainRequest& request() const { return request_; }
   const std::vector<Category>& categories() const { return categories_; }
   const std::string& checkpoint() const { return checkpoint_; }
   bool hasAttention() const;

@@ -30,7 +30,6 @@ class RunRecorder : public TrainObserver {
     epoch_offset_ = offset;
     step_offset_ = last_step_;
   }
-  double bestValMap() const { return best_; }
 
  private:
   ProjectStore& store_;

@@ -34,7 +34,6 @@ class TrainingSession {
   void cancel();
   // Known once run() has created or resumed it; 0 before.
   int64_t runId() const { return run_id_.load(); }
-  const TrainRequest& request() const { return request_; }
 
  private:
   TrainRequest request_;

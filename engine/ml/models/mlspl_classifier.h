@@ -1,6 +1,6 @@
 // The single-positive-label baseline (Cole et al. 2021): backbone, global average pooling, one linear
-// layer. features()/head() split lets the trainer cache frozen features and train only the linear layer
-// ("LinearInit"), then fine-tune end to end.
+// layer. pooledFeatures()/headFromPooled() let the trainer cache frozen features and train only the linear
+// layer ("LinearInit"), then fine-tune end to end.
 #pragma once
 #include <ATen/core/Tensor.h>
 #include <torch/nn/modules/linear.h>
@@ -17,11 +17,8 @@ class MlsplClassifier : public MultiLabelModel {
   ModelOutput forward(const torch::Tensor& images, bool want_attention = false) override;
   torch::Tensor pooledFeatures(const torch::Tensor& images) override;         // (B,C)
   torch::Tensor headFromPooled(const torch::Tensor& pooled) override;         // (B,K)
-  torch::Tensor features(const torch::Tensor& images) { return pooledFeatures(images); }
-  torch::Tensor head(const torch::Tensor& pooled) { return headFromPooled(pooled); }
   bool hasAttention() const override { return false; }
   int64_t numClasses() const override { return num_classes_; }
-  torch::nn::Linear linear() const { return fc_; }
 
  private:
   int64_t num_classes_;

@@ -18,7 +18,6 @@ class MultiheadAttentionImpl : public torch::nn::Module {
   // the softmax weights per head (B,heads,Lq,Lk) before dropout (rows sum to 1); otherwise an undefined tensor.
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& query, const torch::Tensor& key,
                                                   const torch::Tensor& value, bool need_weights = false);
-  int64_t numHeads() const { return num_heads_; }
 
  private:
   int64_t embed_dim_, num_heads_, head_dim_;

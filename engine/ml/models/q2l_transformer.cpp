@@ -62,7 +62,7 @@ std::pair<torch::Tensor, torch::Tensor> TransformerDecoderLayerImpl::forward(con
   return {tgt, cross.second};
 }
 
-Q2LTransformerImpl::Q2LTransformerImpl(const Q2LTransformerOptions& options) : options_(options) {
+Q2LTransformerImpl::Q2LTransformerImpl(const Q2LTransformerOptions& options) {
   if (options.num_decoder_layers < 1) throw std::invalid_argument("Query2Label needs at least one decoder layer");
   if (options.num_encoder_layers < 0) throw std::invalid_argument("negative number of encoder layers");
   encoder_layers_ = torch::nn::ModuleList();

@@ -52,7 +52,6 @@ class TransformerDecoderLayerImpl : public torch::nn::Module {
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& tgt, const torch::Tensor& memory,
                                                   const torch::Tensor& pos, const torch::Tensor& query_pos,
                                                   bool need_weights);
-  bool hasSelfAttention() const { return static_cast<bool>(self_attn_); }
 
  private:
   MultiheadAttention self_attn_{nullptr};
@@ -71,10 +70,8 @@ class Q2LTransformerImpl : public torch::nn::Module {
   // decoder layer's cross-attention weights per head (B,heads,K,L).
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& src, const torch::Tensor& pos,
                                                   const torch::Tensor& query_pos, bool need_weights = false);
-  const Q2LTransformerOptions& options() const { return options_; }
 
  private:
-  Q2LTransformerOptions options_;
   torch::nn::ModuleList encoder_layers_{nullptr}, decoder_layers_{nullptr};
   torch::nn::LayerNorm decoder_norm_{nullptr};
 };

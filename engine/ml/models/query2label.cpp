@@ -34,7 +34,7 @@ Query2Label::Query2Label(std::shared_ptr<Backbone> backbone, const Q2LConfig& co
                                 std::to_string(config.hidden_dim));
   backbone_ = register_module("backbone", std::move(backbone));
   const int64_t channels = backbone_->outChannels();
-  if (channels != config.hidden_dim || config.force_input_proj)
+  if (channels != config.hidden_dim)
     input_proj_ = register_module(
         "input_proj", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, config.hidden_dim, 1)));
 

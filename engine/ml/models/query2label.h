@@ -24,7 +24,6 @@ struct Q2LConfig {
   int64_t dim_feedforward = 8192;
   double dropout = 0.1;
   bool query_self_attention = false;  // official: removed in every decoder layer
-  bool force_input_proj = false;      // keep a 1x1 conv even when backbone channels == hidden_dim
   SineEncodingOptions position;       // temperature 10000, normalised, scale 2*pi
 
   // The paper's COCO R101-448 setup (official defaults).
@@ -41,10 +40,8 @@ class Query2Label : public MultiLabelModel {
   torch::Tensor headFromPooled(const torch::Tensor& pooled) override;  // throws std::logic_error
   bool hasAttention() const override { return true; }
   int64_t numClasses() const override { return config_.num_classes; }
-  const Q2LConfig& config() const { return config_; }
 
   torch::nn::Embedding queryEmbed() const { return query_embed_; }  // (K,d) learnable query_pos
-  GroupWiseLinear head() const { return fc_; }
 
  private:
   Q2LConfig config_;

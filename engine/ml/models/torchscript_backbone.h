@@ -20,7 +20,6 @@ class TorchScriptBackbone : public Backbone {
   int64_t outChannels() const override { return out_channels_; }
   int64_t stride() const override { return stride_; }
   void train(bool on = true) override;
-  const std::string& path() const { return path_; }
 
  private:
   torch::Tensor runScripted(const torch::Tensor& images);

@@ -21,8 +21,6 @@ class ModelEma {
   // Exchanges the averaged and the model's weights without copying (no extra memory); calling it again
   // swaps them back. For evaluating the average on a model that keeps training afterwards.
   void swapWith(torch::nn::Module& model);
-  // Replaces the average by the model's current weights (used when restoring a checkpoint).
-  void resetFrom(const torch::nn::Module& model);
   // Replaces the average by stored values (stateTensors() order, e.g. from readStateFromArchive).
   void load(const std::vector<torch::Tensor>& state);
 
@@ -30,6 +28,8 @@ class ModelEma {
   const std::vector<torch::Tensor>& state() const { return shadow_; }
 
  private:
+  void resetFrom(const torch::nn::Module& model);  // the shadow becomes a copy of the model's weights
+
   double decay_;
   std::vector<torch::Tensor> shadow_;        // same order as stateTensors(model)
   std::vector<size_t> averaged_, copied_;    // indices of floating-point / other entries

@@ -28,7 +28,6 @@ class OneCycleSchedule {
 
   double initialLr() const { return initial_lr_; }
   double minLr() const { return min_lr_; }
-  int64_t totalSteps() const { return options_.total_steps; }
 
  private:
   // Cosine interpolation start -> end with progress pct in [0, 1] (PyTorch's _annealing_cos).
