@@ -177,14 +177,10 @@ void MainWindow::backgroundProgress(int percent, const QString& text) {
   task_label_->setText(text);
 }
 
+// The Annotate panel keeps these counts in memory and has already updated them (it connects first).
 void MainWindow::updateAnnotationStatus() {
   if (!session_->isOpen()) return;
-  ImageFilter train;
-  train.split = Split::Train;
-  const auto total = session_->store()->countImages(train);
-  train.annotated = true;
-  const auto done = session_->store()->countImages(train);
-  annotation_label_->setText(tr("%1 / %2 annotated").arg(done).arg(total));
+  annotation_label_->setText(annotate_->progressText());
 }
 
 bool MainWindow::openProject(const QString& path, bool quiet) {

@@ -86,9 +86,8 @@ TrainForm::TrainForm(QWidget* parent) : QWidget(parent) {
   device_->addItem(tr("Auto (CUDA if present)"), "auto");
   device_->addItem(tr("CPU"), "cpu");
   for (const auto& d : cudaDevices()) {
-    QString text = QStringLiteral("CUDA %1: %2").arg(d.index).arg(QString::fromStdString(d.name));
-    if (d.total_memory_gib > 0) text += QStringLiteral(" (%1 GiB)").arg(d.total_memory_gib, 0, 'f', 1);
-    device_->addItem(text, QStringLiteral("cuda:%1").arg(d.index));
+    const std::string name = "cuda:" + std::to_string(d.index);
+    device_->addItem(QString::fromStdString(describeDevice(name)), QString::fromStdString(name));
   }
 
   amp_ = new QCheckBox(tr("Mixed precision"));
