@@ -18,6 +18,9 @@ void ModelEma::resetFrom(const torch::nn::Module& model) {
   averaged_.clear();
   copied_.clear();
   for (size_t i = 0; i < shadow_.size(); ++i) (shadow_[i].is_floating_point() ? averaged_ : copied_).push_back(i);
+  shadow_averaged_.clear();
+  for (size_t i : averaged_) shadow_averaged_.push_back(shadow_[i]);  // same tensors as in shadow_
+  live_model_ = nullptr;
 }
 
 void ModelEma::load(const std::vector<torch::Tensor>& state) {
@@ -29,20 +32,22 @@ void ModelEma::load(const std::vector<torch::Tensor>& state) {
 }
 
 void ModelEma::update(const torch::nn::Module& model) {
-  const auto live = stateTensors(model);
-  if (live.size() != shadow_.size()) throw std::invalid_argument("EMA: model does not match the averaged one");
-  torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> ema, current;
-  ema.reserve(averaged_.size());
-  current.reserve(averaged_.size());
-  for (size_t i : averaged_) {
-    ema.push_back(shadow_[i]);
-    current.push_back(live[i].detach());
+  // Walking the module tree builds every dotted name: do it once per model, not after every step (the
+  // tensors keep their identity through device moves, layout changes and swapWith).
+  if (&model != live_model_) {
+    const auto live = stateTensors(model);
+    if (live.size() != shadow_.size()) throw std::invalid_argument("EMA: model does not match the averaged one");
+    live_averaged_.clear();
+    live_copied_.clear();
+    for (size_t i : averaged_) live_averaged_.push_back(live[i]);
+    for (size_t i : copied_) live_copied_.push_back(live[i]);
+    live_model_ = &model;
   }
+  torch::NoGradGuard no_grad;
   // One fused kernel per list instead of two per tensor: this runs after every optimizer step.
-  at::_foreach_mul_(ema, decay_);
-  at::_foreach_add_(ema, current, 1.0 - decay_);
-  for (size_t i : copied_) shadow_[i].copy_(live[i]);
+  at::_foreach_mul_(shadow_averaged_, decay_);
+  at::_foreach_add_(shadow_averaged_, live_averaged_, 1.0 - decay_);
+  for (size_t j = 0; j < copied_.size(); ++j) shadow_[copied_[j]].copy_(live_copied_[j]);
 }
 
 void ModelEma::copyTo(torch::nn::Module& model) const { copyState(model, shadow_); }

@@ -33,6 +33,10 @@ class ModelEma {
   double decay_;
   std::vector<torch::Tensor> shadow_;        // same order as stateTensors(model)
   std::vector<size_t> averaged_, copied_;    // indices of floating-point / other entries
+  std::vector<torch::Tensor> shadow_averaged_;  // shadow_[averaged_], as one list for the foreach update
+  // The model update() last saw and its tensors, split like the shadow (see update()).
+  const torch::nn::Module* live_model_ = nullptr;
+  std::vector<torch::Tensor> live_averaged_, live_copied_;
 };
 
 }  // namespace mls
