@@ -53,21 +53,7 @@ void addImport(CLI::App& app) {
   cmd->callback([opt, project, split] {
     opt->split = parseSplit(*split);
     opt->progress = [](const std::string& phase) { progressLine("import: " + phase); };
-    if (!std::filesystem::is_directory(opt->images))  // before creating the project file
-      throw std::invalid_argument("image folder '" + opt->images + "' does not exist");
-    // A failed import leaves the project as it was; a project this import created is removed again.
-    const bool created = !std::filesystem::exists(*project);
-    std::unique_ptr<ProjectStore> owned = std::make_unique<ProjectStore>(*project);
-    ProjectStore& store = *owned;
-    CocoImportReport r;
-    try {
-      r = importCoco(store, *opt);
-    } catch (...) {
-      owned.reset();
-      if (created)
-        for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(*project + suffix);
-      throw;
-    }
+    const CocoImportReport r = importCocoIntoProject(*project, *opt);
     std::cout << "imported " << r.images << " images, " << r.labels << " labels (" << r.annotations
               << " annotations), " << r.new_categories << " new categories";
     if (r.moved_to_val) std::cout << ", " << r.moved_to_val << " moved to val";

@@ -154,14 +154,11 @@ void CocoImportDialog::startImport() {
   status_->setText(tr("Starting…"));
   watcher_.setFuture(QtConcurrent::run([opt, cancel, project]() mutable {
     Outcome out;
-    out.created = !QFileInfo::exists(project);
     opt.cancel = cancel.get();
     try {
-      // The worker thread opens its own connection; the import is one transaction.
-      if (!QFileInfo(opt.images.c_str()).isDir())
-        throw std::invalid_argument("image folder '" + opt.images + "' does not exist");
-      std::unique_ptr<ProjectStore> store = std::make_unique<ProjectStore>(project.toStdString());
-      const auto r = importCoco(*store, opt);
+      // The worker thread opens its own connection; the import is one transaction, and a project it
+      // created is removed again when it fails or is cancelled.
+      const auto r = importCocoIntoProject(project.toStdString(), opt);
       out.ok = true;
       out.message = QObject::tr("Imported %1 images and %2 labels (%3 annotations)%4 in %5 s.")
                         .arg(r.images)
@@ -173,8 +170,6 @@ void CocoImportDialog::startImport() {
     } catch (const std::exception& e) {
       out.message = QString::fromUtf8(e.what());
     }
-    if (!out.ok && out.created)
-      for (const char* suffix : {"", "-wal", "-shm"}) QFile::remove(project + QLatin1String(suffix));
     return out;
   }));
 }

@@ -40,7 +40,6 @@ class CocoImportDialog : public QDialog {
  private:
   struct Outcome {
     bool ok = false;
-    bool created = false;
     QString message;
   };
   void finished();

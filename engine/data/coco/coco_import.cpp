@@ -86,4 +86,20 @@ CocoImportReport importCoco(ProjectStore& store, const CocoImportOptions& opt) {
   return report;
 }
 
+CocoImportReport importCocoIntoProject(const std::string& project_path, const CocoImportOptions& options) {
+  if (!fs::is_directory(options.images))
+    throw std::invalid_argument("image folder '" + options.images + "' does not exist");
+  const bool created = !fs::exists(project_path);
+  try {
+    ProjectStore store(project_path);
+    return importCoco(store, options);
+  } catch (...) {
+    if (created) {
+      std::error_code ec;
+      for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(project_path + suffix, ec);
+    }
+    throw;
+  }
+}
+
 }  // namespace mls

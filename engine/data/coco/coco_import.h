@@ -44,6 +44,11 @@ struct CocoImportReport {
 // (conflicts with the project); the project is unchanged in every error case.
 CocoImportReport importCoco(ProjectStore& store, const CocoImportOptions& options);
 
+// The same into the project file at `project_path`, created when absent (the CLI's import-coco and the GUI's
+// New-from-COCO). On failure an existing project is unchanged and one this call created is removed again
+// (with its -wal/-shm files); a missing image folder is reported before any file is created.
+CocoImportReport importCocoIntoProject(const std::string& project_path, const CocoImportOptions& options);
+
 // Seeded choice of round(fraction * n) of `count` items (MLSPL-style split); returns a mask.
 std::vector<bool> chooseFraction(size_t count, double fraction, uint64_t seed);
 
