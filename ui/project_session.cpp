@@ -1,6 +1,5 @@
 #include "project_session.h"
 
-#include <QFileInfo>
 
 #include "data/store/project_store.h"
 
@@ -11,8 +10,7 @@ ProjectSession::~ProjectSession() = default;
 
 bool ProjectSession::open(const QString& path, QString* error) {
   try {
-    if (!QFileInfo::exists(path)) throw std::runtime_error("the file does not exist");
-    auto store = std::make_unique<ProjectStore>(path.toStdString());
+    auto store = std::make_unique<ProjectStore>(path.toStdString(), ProjectStore::Open::Existing);
     auto cats = store->categories();
     store_ = std::move(store);
     categories_ = std::move(cats);

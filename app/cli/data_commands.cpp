@@ -1,5 +1,4 @@
 // Project data subcommands: demo, import-coco, single-positive, info, export.
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -15,10 +14,8 @@ namespace mls::cli {
 
 namespace {
 
-// Opening must not create a file for a mistyped path (only import/demo create projects).
 std::unique_ptr<ProjectStore> openExisting(const std::string& path) {
-  if (!std::filesystem::is_regular_file(path)) throw std::invalid_argument("project '" + path + "' does not exist");
-  return std::make_unique<ProjectStore>(path);
+  return std::make_unique<ProjectStore>(path, ProjectStore::Open::Existing);
 }
 
 void addDemo(CLI::App& app) {

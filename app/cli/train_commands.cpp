@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
-#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -237,8 +236,7 @@ void addEval(CLI::App& app) {
       return;
     }
     if (a->project.empty()) throw std::invalid_argument("give --project and --run, or --scores and --labels");
-    if (!std::filesystem::is_regular_file(a->project)) throw std::invalid_argument("project '" + a->project + "' does not exist");
-    ProjectStore store(a->project);
+    ProjectStore store(a->project, ProjectStore::Open::Existing);
     RunModel model(store, resolveRunId(store, a->run), a->device);
     printMetrics(model.evaluate(store, parseSplit(a->split)), a->json);
   });
@@ -262,8 +260,7 @@ void addPredict(CLI::App& app) {
   cmd->add_option("--device", a->device, "auto | cpu | cuda")->capture_default_str();
   att->needs(label);
   cmd->callback([a] {
-    if (!std::filesystem::is_regular_file(a->project)) throw std::invalid_argument("project '" + a->project + "' does not exist");
-    ProjectStore store(a->project);
+    ProjectStore store(a->project, ProjectStore::Open::Existing);
     RunModel model(store, resolveRunId(store, a->run), a->device);
     const auto& cats = model.categories();
     int label_idx = -1;

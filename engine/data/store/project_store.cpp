@@ -105,7 +105,9 @@ const char* const kRunColumns =
 
 }  // namespace
 
-ProjectStore::ProjectStore(const std::string& path) : path_(path) {
+ProjectStore::ProjectStore(const std::string& path, Open mode) : path_(path) {
+  if (mode == Open::Existing && !fs::is_regular_file(path))
+    throw DatabaseError("project '" + path + "' does not exist");
   const fs::path p(path);
   if (p.has_parent_path() && !fs::exists(p.parent_path()))
     throw DatabaseError("cannot open project '" + path + "': folder " + p.parent_path().string() + " does not exist");

@@ -17,8 +17,11 @@ class Database;
 
 class ProjectStore {
  public:
-  // Opens (creating if absent) and migrates to the current schema. Throws DatabaseError with a clear message.
-  explicit ProjectStore(const std::string& path);
+  enum class Open { CreateIfMissing, Existing };
+  // Opens (creating if absent, unless Open::Existing) and migrates to the current schema. Throws
+  // DatabaseError with a clear message, e.g. "project 'x' does not exist" for Open::Existing: opening for
+  // info/train/eval or in the GUI must not create a file for a mistyped path (only import/demo create).
+  explicit ProjectStore(const std::string& path, Open mode = Open::CreateIfMissing);
   ~ProjectStore();
   ProjectStore(const ProjectStore&) = delete;
   ProjectStore& operator=(const ProjectStore&) = delete;

@@ -79,8 +79,7 @@ void TrainingSession::cancel() {
 
 TrainOutcome TrainingSession::run() {
   const auto start = std::chrono::steady_clock::now();
-  if (!fs::is_regular_file(request_.project)) throw std::invalid_argument("project '" + request_.project + "' does not exist");
-  ProjectStore store(request_.project);
+  ProjectStore store(request_.project, ProjectStore::Open::Existing);
 
   // Resume: the stored request wins (same model, same data), only the epoch budget may grow.
   int64_t run_id = 0;
