@@ -62,7 +62,8 @@ int64_t exportCoco(ProjectStore& store, const std::string& out_path) {
   for (const auto& c : store.categories())
     j["categories"].push_back({{"id", c.id}, {"name", c.name}, {"supercategory", c.supercategory}});
   j["images"] = nlohmann::json::array();
-  for (const auto& im : store.images())
+  const auto images = store.images();
+  for (const auto& im : images)
     j["images"].push_back({{"id", im.id},
                            {"file_name", im.file_name},
                            {"width", im.width},
@@ -71,7 +72,7 @@ int64_t exportCoco(ProjectStore& store, const std::string& out_path) {
   j["annotations"] = nlohmann::json::array();
   int64_t next_id = 1;
   const auto positives = store.singlePositives();
-  for (const auto& im : store.images()) {
+  for (const auto& im : images) {
     auto it = positives.find(im.id);
     if (it == positives.end()) continue;
     j["annotations"].push_back({{"id", next_id++},

@@ -67,8 +67,7 @@ ImagePrediction RunModel::predict(const std::string& image_path, bool want_atten
   return out;
 }
 
-MultiLabelMetrics RunModel::evaluate(ProjectStore& store, Split split, std::vector<float>* scores_out,
-                                     std::vector<int64_t>* image_ids) {
+MultiLabelMetrics RunModel::evaluate(ProjectStore& store, Split split) {
   const auto samples = evaluationSamples(store, split);
   if (samples.samples.empty()) throw std::invalid_argument(std::string("the project has no ") + splitName(split) + " images");
   ImageBatchSource source(samples.samples, request_.image_size, 64, false, AugmentationOptions::none(), 0, 2);
@@ -76,28 +75,23 @@ MultiLabelMetrics RunModel::evaluate(ProjectStore& store, Split split, std::vect
   const auto k = static_cast<size_t>(samples.num_classes);
   std::vector<float> scores;
   std::vector<uint8_t> labels;
-  std::vector<int64_t> ids;
+  size_t rows = 0;
   torch::NoGradGuard no_grad;
   const auto dev = resolveDevice(device_);
   while (auto batch = source.next()) {
     auto s = torch::sigmoid(model_->forward(batch->images.to(dev)).logits.to(torch::kFloat32)).cpu().contiguous();
     auto t = batch->targets.to(torch::kFloat32).contiguous();
-    auto ind = batch->indices.to(torch::kInt64).contiguous();
     const auto sa = s.accessor<float, 2>();
     const auto ta = t.accessor<float, 2>();
-    for (int64_t r = 0; r < s.size(0); ++r) {
-      ids.push_back(samples.image_ids[static_cast<size_t>(ind.data_ptr<int64_t>()[r])]);
+    for (int64_t r = 0; r < s.size(0); ++r, ++rows) {
       for (size_t c = 0; c < k; ++c) {
         scores.push_back(sa[r][static_cast<int64_t>(c)]);
         labels.push_back(ta[r][static_cast<int64_t>(c)] > 0.5f ? 1 : 0);
       }
     }
   }
-  if (source.skippedSamples() > 0 && ids.empty()) throw std::runtime_error("no image of the split could be decoded");
-  auto metrics = evaluateMultiLabel(scores, labels, ids.size(), k);
-  if (scores_out) *scores_out = std::move(scores);
-  if (image_ids) *image_ids = std::move(ids);
-  return metrics;
+  if (source.skippedSamples() > 0 && rows == 0) throw std::runtime_error("no image of the split could be decoded");
+  return evaluateMultiLabel(scores, labels, rows, k);
 }
 
 }  // namespace mls

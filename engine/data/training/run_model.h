@@ -36,9 +36,8 @@ class RunModel {
 
   // Throws ImageDecodeError for an image that will not decode.
   ImagePrediction predict(const std::string& image_path, bool want_attention = false);
-  // Full-label metrics on a split; scores (N*K, row-major in the store's image order) when asked.
-  MultiLabelMetrics evaluate(ProjectStore& store, Split split, std::vector<float>* scores = nullptr,
-                             std::vector<int64_t>* image_ids = nullptr);
+  // Full-label metrics of the run's best weights on a split.
+  MultiLabelMetrics evaluate(ProjectStore& store, Split split);
 
  private:
   TrainRequest request_;
