@@ -5,6 +5,7 @@
 #include <torch/serialize.h>
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -30,10 +31,15 @@ std::string shapeText(const torch::Tensor& t) {
   return os.str();
 }
 
-std::vector<char> readBytes(const std::string& path) {
+// The whole file, or only its first `limit` bytes (enough to tell the format).
+std::vector<char> readBytes(const std::string& path, size_t limit = SIZE_MAX) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open weights file '" + path + "'");
-  return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (limit == SIZE_MAX) return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  std::vector<char> head(limit);
+  in.read(head.data(), static_cast<std::streamsize>(limit));
+  head.resize(static_cast<size_t>(in.gcount()));
+  return head;
 }
 
 bool isZip(const std::vector<char>& bytes) {
@@ -117,11 +123,13 @@ std::string StateDictLoadReport::summary() const {
 }
 
 NamedTensors readStateDictFile(const std::string& path, std::string* format) {
-  const auto bytes = readBytes(path);
-  if (bytes.empty()) throw std::runtime_error("weights file '" + path + "' is empty");
-  if (!isZip(bytes)) {
+  // The format from the first bytes; the whole file is read only for a plain dict, whose pickle is parsed
+  // from memory (TorchScript and the zip reader read the file themselves).
+  const auto head = readBytes(path, 4);
+  if (head.empty()) throw std::runtime_error("weights file '" + path + "' is empty");
+  if (!isZip(head)) {
     // Pickle protocol 2 starts with 0x80 0x02: the legacy format torch.save used before PyTorch 1.6.
-    const bool legacy = static_cast<unsigned char>(bytes[0]) == 0x80;
+    const bool legacy = static_cast<unsigned char>(head[0]) == 0x80;
     throw std::runtime_error("weights file '" + path + "' is " +
                              (legacy ? std::string("in the legacy (pre-1.6, non-zip) torch.save format, which C++ "
                                                    "cannot read")
@@ -132,7 +140,7 @@ NamedTensors readStateDictFile(const std::string& path, std::string* format) {
     caffe2::serialize::PyTorchStreamReader reader(path);
     const bool scripted = reader.hasRecord("constants.pkl");
     if (format) *format = scripted ? "TorchScript" : "plain dict";
-    tensors = scripted ? readTorchScript(path) : readPickledDict(bytes, path, reader);
+    tensors = scripted ? readTorchScript(path) : readPickledDict(readBytes(path), path, reader);
   } catch (const std::runtime_error&) {
     throw;
   } catch (const std::exception& e) {  // c10::Error from a damaged archive
