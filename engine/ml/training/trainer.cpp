@@ -3,9 +3,7 @@
 namespace mls {
 
 void Trainer::Impl::fit(BatchSource& train, BatchSource* val, TrainResult& result) {
-  checkSource(train, "training");
-  if (val) checkSource(*val, "validation");
-  requireEstimatorIfNeeded();
+  checkSources(train, val);
   if (train.size() <= 0) throw TrainingError("the training set is empty");
   if (completed_epochs >= opt.epochs) {
     message(MessageLevel::Info, "all " + std::to_string(opt.epochs) + " epochs are already done");
@@ -17,11 +15,7 @@ void Trainer::Impl::fit(BatchSource& train, BatchSource* val, TrainResult& resul
 
   torch::manual_seed(opt.seed);
   if (opt.ema_decay > 0 && !ema) ema = std::make_unique<ModelEma>(*model, opt.ema_decay);
-  try {
-    optimizer = std::make_unique<GroupedOptimizer>(opt.optimizer, parameterGroups(false), opt.lr, opt.foreach_optimizer);
-  } catch (const std::invalid_argument& e) {
-    throw TrainingError(e.what());
-  }
+  makeOptimizer(/*head_only=*/false, opt.lr);
   if (!resume_path.empty()) {
     restoreOptimizerState();
     resume_path.clear();
@@ -157,9 +151,7 @@ void Trainer::Impl::fit(BatchSource& train, BatchSource* val, TrainResult& resul
 }
 
 void Trainer::Impl::fitLinear(BatchSource& train, BatchSource* val, int epochs, double lr) {
-  checkSource(train, "training");
-  if (val) checkSource(*val, "validation");
-  requireEstimatorIfNeeded();
+  checkSources(train, val);
   if (epochs < 1) throw TrainingError("the linear phase needs at least one epoch");
   if (!(lr >= 0.0) || !std::isfinite(lr)) throw TrainingError("the linear phase needs a finite learning rate >= 0");
   if (train.size() <= 0) throw TrainingError("the training features are empty");
@@ -175,11 +167,7 @@ void Trainer::Impl::fitLinear(BatchSource& train, BatchSource* val, int epochs, 
 
   torch::manual_seed(opt.seed);
   // Only the head (and ROLE's estimator) is in the optimizer: the backbone cannot change.
-  try {
-    optimizer = std::make_unique<GroupedOptimizer>(opt.optimizer, parameterGroups(true), lr, opt.foreach_optimizer);
-  } catch (const std::invalid_argument& e) {
-    throw TrainingError(e.what());
-  }
+  makeOptimizer(/*head_only=*/true, lr);
   int64_t linear_steps = 0;
   auto lr_at = [lr](int64_t) { return lr; };
   auto beta1_at = [](int64_t) -> std::optional<double> { return std::nullopt; };

@@ -166,6 +166,21 @@ struct Trainer::Impl {
                           " classes but the model has " + std::to_string(model->numClasses()));
   }
 
+  // Class counts of both sources, and the estimator when the loss needs one.
+  void checkSources(BatchSource& train, BatchSource* val) const {
+    checkSource(train, "training");
+    if (val) checkSource(*val, "validation");
+    requireEstimatorIfNeeded();
+  }
+
+  void makeOptimizer(bool head_only, double lr) {
+    try {
+      optimizer = std::make_unique<GroupedOptimizer>(opt.optimizer, parameterGroups(head_only), lr, opt.foreach_optimizer);
+    } catch (const std::invalid_argument& e) {
+      throw TrainingError(e.what());
+    }
+  }
+
   void requireEstimatorIfNeeded() const {
     if (lossNeedsEstimator(opt.loss.kind) && !estimator)
       throw TrainingError("the " + lossName(opt.loss.kind) +
