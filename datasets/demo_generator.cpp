@@ -251,7 +251,7 @@ DemoDataset createDemoProject(const std::string& out_dir, const DemoOptions& opt
     val.split = Split::Val;
     importCoco(store, val);
   }
-  generateSinglePositives(store, opt.seed, false);
+  if (opt.single_positives) generateSinglePositives(store, opt.seed, false);
   return ds;
 }
 

@@ -14,6 +14,9 @@ struct DemoOptions {
   int val = 500;
   int size = 128;        // square images, px
   uint64_t seed = 1200;
+  // Generated single positives for every train image (experiments, tests). The app's demo starts without
+  // them so that a new user has images to label.
+  bool single_positives = true;
 };
 
 struct DemoDataset {
@@ -30,7 +33,7 @@ DemoDataset generateDemoDataset(const std::string& out_dir, const DemoOptions& o
                                 const std::function<void(int done, int total)>& progress = {});
 
 // generateDemoDataset + DIR/demo.mlsproj: train split from the train json, val split from the val json,
-// single positives generated for train (seed = options.seed). Replaces an existing demo.mlsproj.
+// single positives generated for train (seed = options.seed) unless options.single_positives is off. Replaces an existing demo.mlsproj.
 DemoDataset createDemoProject(const std::string& out_dir, const DemoOptions& options,
                               const std::function<void(int done, int total)>& progress = {});
 

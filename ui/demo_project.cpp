@@ -17,7 +17,9 @@ QString ensureDemoProject() {
   const QString project = dir + QStringLiteral("/demo.mlsproj");
   if (QFileInfo::exists(project)) return project;
   QDir().mkpath(dir);
-  createDemoProject(dir.toStdString(), DemoOptions{});
+  DemoOptions options;
+  options.single_positives = false;  // a new user's first project: images left to label
+  createDemoProject(dir.toStdString(), options);
   return project;
 }
 

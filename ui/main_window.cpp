@@ -12,23 +12,30 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QSettings>
 #include <QStatusBar>
 #include <QStyle>
 #include <QStyleFactory>
 #include <QTabWidget>
 #include <QUndoStack>
+#include <QVBoxLayout>
 
 #include "annotate/annotate_panel.h"
 #include "browser/browser_panel.h"
 #include "browser/thumbnail_model.h"
 #include "data/store/project_store.h"
 #include "demo_project.h"
+#include "data/coco/project_export.h"
 #include "dialogs/coco_import_dialog.h"
+#include "dialogs/single_positive_dialog.h"
+#include "guide/first_steps_guide.h"
 #include "inspect/inspect_panel.h"
 #include "ml/device.h"
 #include "project_session.h"
+#include "train/train_form.h"
 #include "train/train_panel.h"
+#include "train/train_presets.h"
 #include "view/image_view.h"
 
 namespace mls {
@@ -59,14 +66,25 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   setDockNestingEnabled(true);
   session_ = new ProjectSession(this);
 
-  view_ = new ImageView(this);
-  setCentralWidget(view_);
+  // The guide sits above the image so it is read while labelling, and collapses to one line.
+  auto* centre = new QWidget(this);
+  view_ = new ImageView(centre);
+  guide_ = new FirstStepsGuide(session_, centre);
+  auto* centre_layout = new QVBoxLayout(centre);
+  centre_layout->setContentsMargins(0, 0, 0, 0);
+  centre_layout->setSpacing(0);
+  centre_layout->addWidget(guide_);
+  centre_layout->addWidget(view_, 1);
+  setCentralWidget(centre);
+  guide_->hide();
 
   browser_ = new BrowserPanel(session_, this);
   browser_dock_ = new QDockWidget(tr("Images"), this);
   browser_dock_->setObjectName(QStringLiteral("ImagesDock"));
   browser_dock_->setWidget(browser_);
-  browser_dock_->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+  // Closable: otherwise Qt greys out the dock's View-menu toggle.
+  browser_dock_->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
+                             QDockWidget::DockWidgetClosable);
   addDockWidget(Qt::LeftDockWidgetArea, browser_dock_);
 
   annotate_ = new AnnotatePanel(session_, this);
@@ -79,7 +97,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   tools_dock_ = new QDockWidget(tr("Tools"), this);
   tools_dock_->setObjectName(QStringLiteral("ToolsDock"));
   tools_dock_->setWidget(tabs_);
-  tools_dock_->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+  tools_dock_->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
+                           QDockWidget::DockWidgetClosable);
   addDockWidget(Qt::RightDockWidgetArea, tools_dock_);
   resizeDocks({browser_dock_, tools_dock_}, {430, 470}, Qt::Horizontal);
 
@@ -91,6 +110,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(session_, &ProjectSession::projectOpened, this, &MainWindow::updateAnnotationStatus);
   connect(inspect_, &InspectPanel::overlayChanged, this, &MainWindow::showCurrentImage);
   connect(tabs_, &QTabWidget::currentChanged, this, &MainWindow::showCurrentImage);
+  connect(tabs_, &QTabWidget::currentChanged, this, &MainWindow::switchTabLayout);
+  connect(tabs_, &QTabWidget::currentChanged, guide_, &FirstStepsGuide::tabShown);
+  connect(guide_, &FirstStepsGuide::showTabRequested, this, [this](int tab) {
+    // The guide's "train" step means the demo's ROLE preset: fill the form with it unless a run is going.
+    if (tab == static_cast<int>(Tab::Train) && !train_->isTraining())
+      train_->form()->applyPreset(trainPresetIndex(QString::fromLatin1(kDemoRolePreset)));
+    showTab(static_cast<Tab>(tab));
+  });
+  connect(guide_, &FirstStepsGuide::dismissed, this, [] { QSettings().setValue(QStringLiteral("guide/dismissed"), true); });
   connect(train_, &TrainPanel::backgroundProgress, this, &MainWindow::backgroundProgress);
   connect(train_, &TrainPanel::runFinished, this, [this](qint64 run_id, const QString& status) {
     // The Train panel has already told the session that the run list changed.
@@ -105,6 +133,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   QSettings settings;
   if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray())) resize(1400, 900);
   restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+  layout_tab_ = tabs_->currentIndex();
   setDarkPalette(settings.value(QStringLiteral("view/dark"), false).toBool());
 }
 
@@ -119,6 +148,9 @@ void MainWindow::buildMenus() {
   project->addAction(tr("&Open…"), QKeySequence::Open, this, &MainWindow::openWithDialog);
   recent_menu_ = project->addMenu(tr("Open &Recent"));
   project->addAction(tr("Open &demo project"), this, &MainWindow::openDemo);
+  project->addSeparator();
+  project_actions_ << project->addAction(tr("&Generate single positives…"), this, &MainWindow::generateSinglePositives);
+  project_actions_ << project->addAction(tr("E&xport annotations…"), this, &MainWindow::exportAnnotations);
   project->addSeparator();
   project->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
   rebuildRecentMenu();
@@ -147,6 +179,11 @@ void MainWindow::buildMenus() {
   connect(dark_action_, &QAction::toggled, this, &MainWindow::setDarkPalette);
 
   auto* help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(tr("&Getting started"), this, [this] {
+    QSettings().setValue(QStringLiteral("guide/dismissed"), false);
+    guide_->setExpanded(true);
+    guide_->show();
+  });
   help->addAction(tr("&About"), this, [this] {
     QMessageBox::about(this, tr("About Multi-Label Studio"),
                        tr("<b>Multi-Label Studio</b><p>Annotate one positive label per image, train Query2Label "
@@ -183,15 +220,42 @@ void MainWindow::updateAnnotationStatus() {
   annotation_label_->setText(annotate_->progressText());
 }
 
+MainWindow::LeaveChoice MainWindow::askLeaveWhileTraining(const QString& next_path) {
+  if (leave_prompt_) return leave_prompt_(next_path);
+  QMessageBox box(QMessageBox::Question, tr("Training in progress"),
+                  tr("Run %1 is training on this project. Stop it before opening %2?\n\nStopping keeps its "
+                     "last checkpoint (Train ▸ resume continues it).")
+                      .arg(train_->currentRunId())
+                      .arg(QFileInfo(next_path).fileName()),
+                  QMessageBox::NoButton, this);
+  auto* stop = box.addButton(tr("Stop the run and open"), QMessageBox::AcceptRole);
+  box.addButton(QMessageBox::Cancel);
+  box.setDefaultButton(qobject_cast<QPushButton*>(box.button(QMessageBox::Cancel)));
+  box.exec();
+  return box.clickedButton() == stop ? LeaveChoice::StopRun : LeaveChoice::Cancel;
+}
+
 bool MainWindow::openProject(const QString& path, bool quiet) {
+  const bool same = session_->isOpen() && QFileInfo(path) == QFileInfo(session_->path());
+  if (same && train_->isTraining()) return true;  // reopening would only interrupt the run's curves
+  if (session_->isOpen() && train_->isTraining()) {
+    if (askLeaveWhileTraining(path) == LeaveChoice::Cancel) return false;
+    train_->shutdown();
+  }
   QString error;
-  decoded_id_ = -1;
   if (!session_->open(path, &error)) {
     if (!quiet) QMessageBox::warning(this, tr("Cannot open project"), tr("%1\n\n%2").arg(path, error));
     return false;
   }
+  decoded_id_ = -1;
+  statusBar()->clearMessage();
+  backgroundProgress(-1, {});
+  for (QAction* a : project_actions_) a->setEnabled(true);
   setWindowTitle(tr("%1 — Multi-Label Studio").arg(QFileInfo(path).fileName()));
   addRecent(QFileInfo(path).absoluteFilePath());
+  // The guide opens by itself on the demo (a new user's first project) until dismissed.
+  const bool demo = QFileInfo(path).absolutePath() == QFileInfo(demoProjectDir() + QStringLiteral("/x")).absolutePath();
+  guide_->setVisible(demo && !QSettings().value(QStringLiteral("guide/dismissed"), false).toBool());
   // Start on the first image so every panel has something to show.
   if (auto first = session_->store()->neighbourImage(INT64_MIN)) session_->setCurrentImage(*first);
   return true;
@@ -300,6 +364,66 @@ void MainWindow::setDarkPalette(bool dark) {
   qApp->setPalette(p);
 }
 
+QString MainWindow::projectFolder() const {
+  return session_->isOpen() ? QFileInfo(session_->path()).absolutePath() : QString();
+}
+
+void MainWindow::generateSinglePositives() {
+  if (!session_->isOpen()) return;
+  if (train_->isTraining()) {
+    QMessageBox::information(this, tr("Training in progress"),
+                             tr("Generating labels changes the training data: wait for the run to end or stop it."));
+    return;
+  }
+  SinglePositiveDialog dialog(session_->store(), this);
+  if (dialog.exec() != QDialog::Accepted) return;
+  // Every count, filter and panel depends on the labels: open the project again so all of them re-read it.
+  const qint64 image = session_->currentImage();
+  if (openProject(session_->path()) && image >= 0) session_->setCurrentImage(image);
+  statusBar()->showMessage(dialog.summary(), 10000);
+}
+
+void MainWindow::exportAnnotations() {
+  if (!session_->isOpen()) return;
+  const QString base = projectFolder() + QLatin1Char('/') + QFileInfo(session_->path()).completeBaseName();
+  QString filter;
+  QString out = QFileDialog::getSaveFileName(this, tr("Export annotations"), base + QStringLiteral("-labels.csv"),
+                                             tr("CSV (*.csv);;COCO JSON (*.json)"), &filter);
+  if (out.isEmpty()) return;
+  const bool coco = filter.contains(QLatin1String("json")) || out.endsWith(QLatin1String(".json"), Qt::CaseInsensitive);
+  try {
+    QApplication::setOverrideCursor(Qt::WaitCursor);
+    const auto n = coco ? exportCoco(*session_->store(), out.toStdString()) : exportCsv(*session_->store(), out.toStdString());
+    QApplication::restoreOverrideCursor();
+    statusBar()->showMessage(tr("Exported %1 images to %2").arg(n).arg(out), 10000);
+  } catch (const std::exception& e) {
+    QApplication::restoreOverrideCursor();
+    QMessageBox::warning(this, tr("Export failed"), QString::fromUtf8(e.what()));
+  }
+}
+
+namespace {
+QString tabStateKey(int tab) { return QStringLiteral("window/tabState%1").arg(tab); }
+}  // namespace
+
+// Each tab keeps its own dock arrangement: the image gets the room while annotating, the curves while
+// training. A tab seen for the first time gets a default split.
+void MainWindow::switchTabLayout(int tab) {
+  if (tab == layout_tab_) return;
+  QSettings settings;
+  if (layout_tab_ >= 0) settings.setValue(tabStateKey(layout_tab_), saveState());
+  layout_tab_ = tab;
+  const QByteArray state = settings.value(tabStateKey(tab)).toByteArray();
+  if (!state.isEmpty() && restoreState(state)) return;
+  const int w = width();
+  if (tab == static_cast<int>(Tab::Train))
+    resizeDocks({browser_dock_, tools_dock_}, {w / 6, w * 3 / 5}, Qt::Horizontal);
+  else if (tab == static_cast<int>(Tab::Inspect))
+    resizeDocks({browser_dock_, tools_dock_}, {w / 5, w * 2 / 5}, Qt::Horizontal);
+  else
+    resizeDocks({browser_dock_, tools_dock_}, {w / 4, w / 4}, Qt::Horizontal);
+}
+
 void MainWindow::closeEvent(QCloseEvent* e) {
   if (train_->isTraining()) {
     const auto answer = QMessageBox::question(this, tr("Training in progress"),
@@ -312,6 +436,7 @@ void MainWindow::closeEvent(QCloseEvent* e) {
   QSettings settings;
   settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
   settings.setValue(QStringLiteral("window/state"), saveState());
+  if (layout_tab_ >= 0) settings.setValue(tabStateKey(layout_tab_), saveState());
   e->accept();
 }
 

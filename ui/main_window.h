@@ -2,7 +2,9 @@
 // Inspect dock tabs (right). Menus with standard shortcuts, a status bar with the compute device, the
 // annotation progress and background-task progress, recent projects, and window state kept in QSettings.
 #pragma once
+#include <QList>
 #include <QMainWindow>
+#include <functional>
 
 class QAction;
 class QLabel;
@@ -14,6 +16,7 @@ class QDockWidget;
 namespace mls {
 class AnnotatePanel;
 class BrowserPanel;
+class FirstStepsGuide;
 class ImageView;
 class InspectPanel;
 class ProjectSession;
@@ -24,12 +27,20 @@ class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
   enum class Tab { Annotate = 0, Train = 1, Inspect = 2 };
+  // What to do with a run that trains when another project is opened.
+  enum class LeaveChoice { Cancel, StopRun };
 
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
 
   // Opens a project file; on failure shows the reason (dialog unless quiet) and keeps the current project.
+  // While a run trains, asks first (askLeaveWhileTraining); every panel resets to the new project.
   bool openProject(const QString& path, bool quiet = false);
+  // Tests answer the "training in progress" question without a modal dialog.
+  void setLeavePrompt(std::function<LeaveChoice(const QString& next_path)> prompt) { leave_prompt_ = std::move(prompt); }
+  // The open project's folder: where export dialogs start.
+  QString projectFolder() const;
+  FirstStepsGuide* guide() const { return guide_; }
   QString projectPath() const;
   void showTab(Tab tab);
   void setDarkPalette(bool dark);
@@ -51,6 +62,10 @@ class MainWindow : public QMainWindow {
   void newFromCoco();
   void openWithDialog();
   void openDemo();
+  void generateSinglePositives();
+  void exportAnnotations();
+  void switchTabLayout(int tab);
+  LeaveChoice askLeaveWhileTraining(const QString& next_path);
   void rebuildRecentMenu();
   void addRecent(const QString& path);
   void showCurrentImage();
@@ -64,6 +79,10 @@ class MainWindow : public QMainWindow {
   TrainPanel* train_;
   InspectPanel* inspect_;
   QTabWidget* tabs_;
+  FirstStepsGuide* guide_;
+  QList<QAction*> project_actions_;  // need an open project
+  std::function<LeaveChoice(const QString&)> leave_prompt_;
+  int layout_tab_ = -1;
   QDockWidget* browser_dock_;
   QDockWidget* tools_dock_;
   QMenu* recent_menu_ = nullptr;

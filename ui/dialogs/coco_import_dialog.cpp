@@ -54,16 +54,23 @@ CocoImportDialog::CocoImportDialog(QWidget* parent) : QDialog(parent) {
   val_fraction_->setSingleStep(0.05);
   val_fraction_->setToolTip(tr("Seeded fraction of the imported train images that becomes the val split "
                                "(single-positive protocol: 0.2)"));
+  // Browsing starts next to a file already chosen (a COCO layout keeps annotations/ and images side by side),
+  // else in the home folder — never in whatever folder the app was started from.
+  const auto startDir = [this] {
+    for (const QLineEdit* e : {annotations_, images_, project_})
+      if (!e->text().isEmpty()) return QFileInfo(e->text()).absolutePath();
+    return QDir::homePath();
+  };
   auto* form = new QFormLayout;
-  form->addRow(tr("Project file:"), withBrowse(this, project_, [this] {
-                 return QFileDialog::getSaveFileName(this, tr("Project file"), {}, tr("Projects (*.mlsproj)"),
+  form->addRow(tr("Project file:"), withBrowse(this, project_, [this, startDir] {
+                 return QFileDialog::getSaveFileName(this, tr("Project file"), startDir(), tr("Projects (*.mlsproj)"),
                                                      nullptr, QFileDialog::DontConfirmOverwrite);
                }));
-  form->addRow(tr("Annotations (instances_*.json):"), withBrowse(this, annotations_, [this] {
-                 return QFileDialog::getOpenFileName(this, tr("COCO annotations"), {}, tr("JSON (*.json)"));
+  form->addRow(tr("Annotations (instances_*.json):"), withBrowse(this, annotations_, [this, startDir] {
+                 return QFileDialog::getOpenFileName(this, tr("COCO annotations"), startDir(), tr("JSON (*.json)"));
                }));
-  form->addRow(tr("Image folder:"), withBrowse(this, images_, [this] {
-                 return QFileDialog::getExistingDirectory(this, tr("Image folder"));
+  form->addRow(tr("Image folder:"), withBrowse(this, images_, [this, startDir] {
+                 return QFileDialog::getExistingDirectory(this, tr("Image folder"), startDir());
                }));
   form->addRow(tr("Split:"), split_);
   form->addRow(tr("Val fraction:"), val_fraction_);

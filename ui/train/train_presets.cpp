@@ -56,6 +56,22 @@ std::vector<TrainPreset> makePresets() {
     r.linear_init = 25;
     out.push_back({QStringLiteral("COCO ROLE ResNet-50"), QStringLiteral("Single-positive ROLE + LinearInit (GPU)"), r});
   }
+  {
+    // The first-hour loop on the demo: ROLE (Cole et al. 2021) from the single positives the user clicked,
+    // on the tiny backbone. Only labelled images train, so a few dozen labels give a first model in about
+    // a minute on 2 CPU cores; its suggestions then guide the rest of the labelling.
+    TrainRequest r;
+    r.method = "mlspl";
+    r.loss = "role";
+    r.labels = "single";
+    r.backbone = "tiny";
+    r.image_size = 64;
+    r.batch = 8;
+    r.epochs = 40;
+    r.lr = 1e-3;
+    r.ema = 0;
+    out.push_back({QString::fromLatin1(kDemoRolePreset), QStringLiteral("ROLE from the labels you set, CPU friendly"), r});
+  }
   return out;
 }
 
@@ -64,6 +80,13 @@ std::vector<TrainPreset> makePresets() {
 const std::vector<TrainPreset>& trainPresets() {
   static const std::vector<TrainPreset> presets = makePresets();
   return presets;
+}
+
+int trainPresetIndex(const QString& name) {
+  const auto& presets = trainPresets();
+  for (size_t i = 0; i < presets.size(); ++i)
+    if (presets[i].name == name) return static_cast<int>(i);
+  return -1;
 }
 
 }  // namespace mls

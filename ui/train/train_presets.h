@@ -13,7 +13,12 @@ struct TrainPreset {
   TrainRequest request;
 };
 
-// "CPU demo", "COCO Q2L-R101-448", "COCO ROLE ResNet-50".
+// The preset the getting-started guide points to.
+inline constexpr const char* kDemoRolePreset = "Demo: ROLE from your labels";
+
+// "CPU demo", "COCO Q2L-R101-448", "COCO ROLE ResNet-50", kDemoRolePreset.
 const std::vector<TrainPreset>& trainPresets();
+// Index of the preset with that name, or -1.
+int trainPresetIndex(const QString& name);
 
 }  // namespace mls

@@ -1,0 +1,228 @@
+// The main window as a new user meets it: fits a small screen, every View toggle works, opening another
+// project while a run trains asks first, the getting-started guide follows what really happened, and the
+// project menu's generate / export actions work on the open project.
+#include <QAction>
+#include <QDockWidget>
+#include <QMenu>
+#include <QMenuBar>
+#include <QSpinBox>
+#include <QCheckBox>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include "data/store/project_store.h"
+#include "demo_generator.h"
+#include "dialogs/single_positive_dialog.h"
+#include "guide/first_steps_guide.h"
+#include "main_window.h"
+#include "project_session.h"
+#include "train/train_panel.h"
+
+using namespace mls;
+
+namespace {
+
+TrainRequest slowTinyRequest() {
+  TrainRequest r;
+  r.method = "q2l";
+  r.loss = "asl";
+  r.labels = "full";
+  r.backbone = "tiny";
+  r.image_size = 48;
+  r.batch = 8;
+  r.epochs = 200;  // far longer than the test: it is stopped
+  r.lr = 1e-3;
+  r.ema = 0;
+  r.device = "cpu";
+  r.workers = 1;
+  return r;
+}
+
+QAction* findAction(QMenuBar* bar, const QString& text) {
+  for (QAction* top : bar->actions())
+    if (top->menu())
+      for (QAction* a : top->menu()->actions())
+        if (a->text().remove(QLatin1Char('&')) == text) return a;
+  return nullptr;
+}
+
+}  // namespace
+
+class TestMainWindow : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir_a_, dir_b_;
+  QString project_a_, project_b_;
+
+ private Q_SLOTS:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    DemoOptions d;
+    d.train = 60;
+    d.val = 20;
+    d.size = 48;
+    project_a_ = QString::fromStdString(createDemoProject(dir_a_.path().toStdString(), d).project);
+    d.single_positives = false;
+    d.seed = 7;
+    project_b_ = QString::fromStdString(createDemoProject(dir_b_.path().toStdString(), d).project);
+  }
+
+  void demoWithoutSinglePositivesLeavesImagesToLabel() {
+    ProjectStore b(project_b_.toStdString());
+    QCOMPARE(b.counts().single_positives, int64_t(0));
+    QVERIFY(b.counts().labels > 0);  // ground truth is there (hidden in Annotate) for validation
+    ProjectStore a(project_a_.toStdString());
+    QCOMPARE(a.counts().single_positives, int64_t(60));
+  }
+
+  void fitsASmallScreen() {
+    MainWindow w;
+    QVERIFY(w.openProject(project_a_));
+    w.show();
+    for (auto tab : {MainWindow::Tab::Annotate, MainWindow::Tab::Train, MainWindow::Tab::Inspect}) {
+      w.showTab(tab);
+      const QSize min = w.minimumSizeHint().expandedTo(w.minimumSize());
+      QString parts;
+      for (auto* dock : w.findChildren<QDockWidget*>())
+        parts += QStringLiteral(" %1 %2x%3").arg(dock->objectName()).arg(dock->minimumSizeHint().width()).arg(dock->minimumSizeHint().height());
+      QVERIFY2(min.width() <= 1024 && min.height() <= 640,
+               qPrintable(QStringLiteral("minimum %1x%2;%3").arg(min.width()).arg(min.height()).arg(parts)));
+    }
+    w.resize(1024, 640);
+    QVERIFY(w.width() <= 1024 && w.height() <= 640);
+  }
+
+  void viewTogglesAreEnabled() {
+    MainWindow w;
+    QVERIFY(w.openProject(project_a_));
+    w.show();
+    QAction* images = findAction(w.menuBar(), QStringLiteral("Images"));
+    QAction* tools = findAction(w.menuBar(), QStringLiteral("Tools"));
+    QVERIFY(images && tools);
+    QVERIFY(images->isEnabled());
+    QVERIFY(tools->isEnabled());
+    auto* dock = w.findChild<QDockWidget*>(QStringLiteral("ImagesDock"));
+    images->trigger();
+    QVERIFY(!dock->isVisible());
+    images->trigger();
+    QVERIFY(dock->isVisible());
+  }
+
+  void openingAnotherProjectWhileTrainingAsks() {
+    MainWindow w;
+    QVERIFY(w.openProject(project_a_));
+    QVERIFY(w.trainPanel()->startWith(slowTinyRequest()));
+    QVERIFY(w.trainPanel()->isTraining());
+    int asked = 0;
+    QString asked_for;
+    w.setLeavePrompt([&](const QString& next) {
+      ++asked;
+      asked_for = next;
+      return MainWindow::LeaveChoice::Cancel;
+    });
+    QVERIFY(!w.openProject(project_b_));
+    QCOMPARE(asked, 1);
+    QCOMPARE(asked_for, project_b_);
+    QCOMPARE(w.projectPath(), project_a_);  // nothing switched
+    QVERIFY(w.trainPanel()->isTraining());
+    w.setLeavePrompt([&](const QString&) {
+      ++asked;
+      return MainWindow::LeaveChoice::StopRun;
+    });
+    QVERIFY(w.openProject(project_b_));
+    QCOMPARE(asked, 2);
+    QCOMPARE(w.projectPath(), project_b_);
+    QVERIFY(!w.trainPanel()->isTraining());
+    // Not training any more: switching back asks nothing.
+    QVERIFY(w.openProject(project_a_));
+    QCOMPARE(asked, 2);
+  }
+
+  void guideFollowsWhatHappened() {
+    QTemporaryDir dir;
+    DemoOptions d;
+    d.train = 30;
+    d.val = 10;
+    d.size = 48;
+    d.single_positives = false;
+    const QString path = QString::fromStdString(createDemoProject(dir.path().toStdString(), d).project);
+    MainWindow w;
+    QVERIFY(w.openProject(path));
+    FirstStepsGuide* g = w.guide();
+    QCOMPARE(g->currentStep(), 0);
+    QVERIFY(g->stepsText().contains(QStringLiteral("number key")));
+    // Label images through the store as the Annotate panel does, announcing each one.
+    auto* store = w.session()->store();
+    const auto images = store->images({});
+    int labelled = 0;
+    for (const auto& im : images) {
+      if (im.split != Split::Train || labelled == FirstStepsGuide::kLabelsToStart) continue;
+      const auto labels = store->labelsOf(im.id);
+      if (labels.empty()) continue;
+      store->setSinglePositive(im.id, labels.front(), AnnotationSource::User);
+      w.session()->notifyAnnotationChanged(im.id);
+      ++labelled;
+      QCOMPARE(g->currentStep(), labelled < FirstStepsGuide::kLabelsToStart ? 0 : 1);
+    }
+    // Visiting tabs before a model exists does not count as seeing suggestions.
+    g->tabShown(0);
+    g->tabShown(2);
+    QCOMPARE(g->currentStep(), 1);
+    const auto run = store->createRun("r", "mlspl", "{}", "");
+    store->finishRun(run, "finished", "", 0.5);
+    w.session()->notifyRunsChanged();
+    QCOMPARE(g->currentStep(), 2);
+    g->tabShown(0);
+    QCOMPARE(g->currentStep(), 3);
+    g->tabShown(2);
+    QCOMPARE(g->currentStep(), 4);
+  }
+
+  void generatesSinglePositivesKeepingTheUsers() {
+    QTemporaryDir dir;
+    DemoOptions d;
+    d.train = 40;
+    d.val = 10;
+    d.size = 48;
+    d.single_positives = false;
+    const auto path = createDemoProject(dir.path().toStdString(), d).project;
+    ProjectStore store(path);
+    const auto first = store.images({}).front();
+    const auto labels = store.labelsOf(first.id);
+    QVERIFY(!labels.empty());
+    // The user's own choice, possibly not the one the draw would make.
+    store.setSinglePositive(first.id, labels.back(), AnnotationSource::User);
+    SinglePositiveDialog dialog(&store);
+    dialog.seedBox()->setValue(5);
+    QVERIFY(!dialog.overwriteBox()->isChecked());
+    dialog.accept();
+    QCOMPARE(dialog.result(), int(QDialog::Accepted));
+    QCOMPARE(store.counts().single_positives, int64_t(40));
+    const auto kept = store.singlePositive(first.id);
+    QVERIFY(kept);
+    QCOMPARE(kept->category_id, labels.back());
+    QCOMPARE(kept->source, AnnotationSource::User);
+    QVERIFY(dialog.summary().contains(QStringLiteral("1 set by hand were kept")));
+    // The same seed on a copy draws the same labels (reproducible experiments).
+    QTemporaryDir dir2;
+    const auto path2 = createDemoProject(dir2.path().toStdString(), d).project;
+    ProjectStore store2(path2);
+    SinglePositiveDialog again(&store2);
+    again.seedBox()->setValue(5);
+    again.accept();
+    const auto a = store.singlePositives(Split::Train);
+    const auto b = store2.singlePositives(Split::Train);
+    for (const auto& [id, sp] : b)
+      if (id != first.id) QCOMPARE(a.at(id).category_id, sp.category_id);
+  }
+
+  void exportsStartInTheProjectFolder() {
+    MainWindow w;
+    QVERIFY(w.openProject(project_a_));
+    QCOMPARE(w.projectFolder(), QFileInfo(project_a_).absolutePath());
+    QVERIFY(w.projectFolder() != QDir::currentPath());
+  }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "test_main_window.moc"
