@@ -70,7 +70,9 @@ LoadedWeights loadWeights(MultiLabelModel& model, const std::string& path) {
     }
     try {
       loadStateFromArchive(model, weights);
-    } catch (const std::exception& e) {
+    } catch (const c10::Error& e) {
+      throw std::runtime_error("checkpoint '" + path + "' does not fit the run's model: " + e.what_without_backtrace());
+    } catch (const std::runtime_error& e) {
       throw std::runtime_error("checkpoint '" + path + "' does not fit the run's model: " + e.what());
     }
   } catch (const c10::Error& e) {
