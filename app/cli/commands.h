@@ -7,6 +7,7 @@ namespace mls::cli {
 
 void registerDataCommands(CLI::App& app);   // demo, import-coco, single-positive, info, export
 void registerTrainCommands(CLI::App& app);  // train, eval, predict
+void registerWeightsCommands(CLI::App& app);  // export-weights
 
 // One progress line on stderr (overwritten in place when stderr is a terminal).
 void progressLine(const std::string& text, bool done = false);

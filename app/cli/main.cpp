@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   mls::cli::registerDataCommands(app);
   mls::cli::registerTrainCommands(app);
+  mls::cli::registerWeightsCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -42,6 +42,7 @@ class Query2Label : public MultiLabelModel {
   int64_t numClasses() const override { return config_.num_classes; }
 
   torch::nn::Embedding queryEmbed() const { return query_embed_; }  // (K,d) learnable query_pos
+  const Q2LConfig& config() const { return config_; }
 
  private:
   Q2LConfig config_;
