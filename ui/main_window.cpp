@@ -4,6 +4,7 @@
 #include <climits>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -26,9 +27,9 @@
 #include "browser/thumbnail_model.h"
 #include "data/store/project_store.h"
 #include "demo_project.h"
-#include "data/coco/project_export.h"
 #include "dialogs/coco_import_dialog.h"
 #include "dialogs/single_positive_dialog.h"
+#include "export_actions.h"
 #include "guide/first_steps_guide.h"
 #include "inspect/inspect_panel.h"
 #include "ml/device.h"
@@ -151,6 +152,7 @@ void MainWindow::buildMenus() {
   project->addSeparator();
   project_actions_ << project->addAction(tr("&Generate single positives…"), this, &MainWindow::generateSinglePositives);
   project_actions_ << project->addAction(tr("E&xport annotations…"), this, &MainWindow::exportAnnotations);
+  project_actions_ << project->addAction(tr("Export run &weights (PyTorch)…"), this, &MainWindow::exportRunWeights);
   project->addSeparator();
   project->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
   rebuildRecentMenu();
@@ -300,7 +302,8 @@ void MainWindow::newFromCoco() {
 }
 
 void MainWindow::openWithDialog() {
-  const QString path = QFileDialog::getOpenFileName(this, tr("Open project"), {}, tr("Projects (*.mlsproj)"));
+  const QString path = QFileDialog::getOpenFileName(
+      this, tr("Open project"), session_->isOpen() ? projectFolder() : QDir::homePath(), tr("Projects (*.mlsproj)"));
   if (!path.isEmpty()) openProject(path);
 }
 
@@ -384,22 +387,17 @@ void MainWindow::generateSinglePositives() {
 }
 
 void MainWindow::exportAnnotations() {
-  if (!session_->isOpen()) return;
-  const QString base = projectFolder() + QLatin1Char('/') + QFileInfo(session_->path()).completeBaseName();
-  QString filter;
-  QString out = QFileDialog::getSaveFileName(this, tr("Export annotations"), base + QStringLiteral("-labels.csv"),
-                                             tr("CSV (*.csv);;COCO JSON (*.json)"), &filter);
-  if (out.isEmpty()) return;
-  const bool coco = filter.contains(QLatin1String("json")) || out.endsWith(QLatin1String(".json"), Qt::CaseInsensitive);
-  try {
-    QApplication::setOverrideCursor(Qt::WaitCursor);
-    const auto n = coco ? exportCoco(*session_->store(), out.toStdString()) : exportCsv(*session_->store(), out.toStdString());
-    QApplication::restoreOverrideCursor();
-    statusBar()->showMessage(tr("Exported %1 images to %2").arg(n).arg(out), 10000);
-  } catch (const std::exception& e) {
-    QApplication::restoreOverrideCursor();
-    QMessageBox::warning(this, tr("Export failed"), QString::fromUtf8(e.what()));
-  }
+  const QString summary = exportAnnotationsInteractive(this, session_);
+  if (!summary.isEmpty()) statusBar()->showMessage(summary, 10000);
+}
+
+void MainWindow::exportRunWeights() {
+  exportRunWeightsInteractive(this, session_, session_->currentRun(), [this](const QString& text, bool ok) {
+    if (ok)
+      statusBar()->showMessage(text, 15000);
+    else
+      QMessageBox::warning(this, tr("Export run weights"), text);
+  });
 }
 
 namespace {

@@ -64,6 +64,7 @@ class MainWindow : public QMainWindow {
   void openDemo();
   void generateSinglePositives();
   void exportAnnotations();
+  void exportRunWeights();
   void switchTabLayout(int tab);
   LeaveChoice askLeaveWhileTraining(const QString& next_path);
   void rebuildRecentMenu();

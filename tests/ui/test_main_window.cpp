@@ -13,7 +13,9 @@
 
 #include "data/store/project_store.h"
 #include "demo_generator.h"
+#include "data/training/training_session.h"
 #include "dialogs/single_positive_dialog.h"
+#include "export_actions.h"
 #include "guide/first_steps_guide.h"
 #include "main_window.h"
 #include "project_session.h"
@@ -214,6 +216,39 @@ class TestMainWindow : public QObject {
     const auto b = store2.singlePositives(Split::Train);
     for (const auto& [id, sp] : b)
       if (id != first.id) QCOMPARE(a.at(id).category_id, sp.category_id);
+  }
+
+  void exportsRunWeightsFromTheGui() {
+    TrainRequest r = slowTinyRequest();
+    r.epochs = 1;
+    r.project = project_a_.toStdString();
+    const auto outcome = TrainingSession(r).run();
+    MainWindow w;
+    QVERIFY(w.openProject(project_a_));
+    const QString out = dir_a_.path() + QStringLiteral("/weights.pth");
+    QString summary;
+    bool ok = false, called = false;
+    startRunWeightsExport(&w, w.session(), outcome.run_id, out, [&](const QString& text, bool success) {
+      summary = text;
+      ok = success;
+      called = true;
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(called, 30000);
+    QVERIFY2(ok, qPrintable(summary));
+    QVERIFY(QFileInfo(out).size() > 1000);
+    QVERIFY(QFileInfo::exists(out + QStringLiteral(".json")));
+    // An unknown run reports an error instead of writing anything.
+    called = false;
+    startRunWeightsExport(&w, w.session(), 987654, dir_a_.path() + QStringLiteral("/none.pth"),
+                          [&](const QString& text, bool success) {
+                            summary = text;
+                            ok = success;
+                            called = true;
+                          });
+    QTRY_VERIFY_WITH_TIMEOUT(called, 30000);
+    QVERIFY(!ok);
+    QVERIFY(summary.contains(QStringLiteral("987654")));
+    QVERIFY(!QFileInfo::exists(dir_a_.path() + QStringLiteral("/none.pth")));
   }
 
   void exportsStartInTheProjectFolder() {

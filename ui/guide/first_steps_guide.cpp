@@ -48,6 +48,7 @@ FirstStepsGuide::FirstStepsGuide(ProjectSession* session, QWidget* parent) : QFr
   setFrameShape(QFrame::StyledPanel);
   header_ = new QLabel(this);
   header_->setTextFormat(Qt::RichText);
+  header_->setWordWrap(true);  // the window must fit a 1024 px wide screen
   steps_ = new QLabel(this);
   steps_->setTextFormat(Qt::RichText);
   steps_->setWordWrap(true);
