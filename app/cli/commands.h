@@ -5,7 +5,7 @@
 
 namespace mls::cli {
 
-void registerDataCommands(CLI::App& app);   // demo, import-coco, single-positive, info, export
+void registerDataCommands(CLI::App& app);   // demo, import-coco, single-positive, info, export, relink
 void registerTrainCommands(CLI::App& app);  // train, eval, predict
 void registerWeightsCommands(CLI::App& app);  // export-weights
 

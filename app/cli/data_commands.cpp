@@ -1,4 +1,6 @@
-// Project data subcommands: demo, import-coco, single-positive, info, export.
+// Project data subcommands: demo, import-coco, single-positive, info, export, relink.
+#include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -10,12 +12,27 @@
 #include "data/store/project_store.h"
 #include "demo_generator.h"
 
+namespace fs = std::filesystem;
+
 namespace mls::cli {
 
 namespace {
 
 std::unique_ptr<ProjectStore> openExisting(const std::string& path) {
   return std::make_unique<ProjectStore>(path, ProjectStore::Open::Existing);
+}
+
+// Inspection never writes, so it also works on a read-only file or folder (a copy on a shared server).
+std::unique_ptr<ProjectStore> openForReading(const std::string& path) {
+  return std::make_unique<ProjectStore>(path, ProjectStore::Open::ReadOnly);
+}
+
+// "a, b, c" for the first few names of a long list, with how many more there are.
+std::string firstFew(const std::vector<std::string>& names, size_t few = 5) {
+  std::string out;
+  for (size_t i = 0; i < std::min(few, names.size()); ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > few) out += ", ... (" + std::to_string(names.size() - few) + " more)";
+  return out;
 }
 
 void addDemo(CLI::App& app) {
@@ -60,6 +77,9 @@ void addImport(CLI::App& app) {
       for (size_t i = 0; i < std::min<size_t>(5, r.missing_files.size()); ++i) std::cerr << ' ' << r.missing_files[i];
       std::cerr << std::endl;
     }
+    if (!r.refused_files.empty())
+      std::cerr << "warning: " << r.refused_files.size() << " images not imported because their file_name leaves "
+                << "the images folder: " << firstFew(r.refused_files) << std::endl;
   });
 }
 
@@ -87,15 +107,20 @@ void addInfo(CLI::App& app) {
   cmd->add_option("--project", *project, "Project file")->required();
   cmd->add_flag("--json", *json, "Print one JSON object");
   cmd->callback([project, json] {
-    auto store = openExisting(*project);
+    auto store = openForReading(*project);
     const auto c = store->counts();
+    const auto folders = store->imageFolders();
+    nlohmann::json folder_list = nlohmann::json::array();
+    for (const auto& f : folders)
+      folder_list.push_back({{"id", f.id}, {"path", f.path}, {"images", f.images}, {"present", f.present}});
     nlohmann::json j = {{"images", {{"train", c.train}, {"val", c.val}, {"test", c.test}}},
                         {"categories", c.categories},
                         {"labels", c.labels},
                         {"single_positives", c.single_positives},
                         {"missing_files", c.missing_files},
                         {"runs", store->runs().size()},
-                        {"schema_version", store->schemaVersion()}};
+                        {"schema_version", store->schemaVersion()},
+                        {"image_folders", folder_list}};
     if (*json) {
       std::cout << j.dump() << std::endl;
       return;
@@ -106,7 +131,11 @@ void addInfo(CLI::App& app) {
               << "labels:           " << c.labels << "\n"
               << "single positives: " << c.single_positives << "\n"
               << "missing files:    " << c.missing_files << "\n"
-              << "runs:             " << store->runs().size() << std::endl;
+              << "runs:             " << store->runs().size() << "\n";
+    for (const auto& f : folders)
+      std::cout << "image folder " << f.id << ":   " << f.path << " (" << f.present << " of " << f.images
+                << " files present)\n";
+    std::cout << std::flush;
   });
 }
 
@@ -119,9 +148,46 @@ void addExport(CLI::App& app) {
   cmd->add_option("--format", *format, "csv or coco")->required()->check(CLI::IsMember({"csv", "coco"}));
   cmd->add_option("--out", *out, "Output file")->required();
   cmd->callback([project, format, out] {
-    auto store = openExisting(*project);
+    auto store = openForReading(*project);
     const auto n = *format == "csv" ? exportCsv(*store, *out) : exportCoco(*store, *out);
     std::cout << "wrote " << *out << " (" << n << (*format == "csv" ? " images" : " annotations") << ")" << std::endl;
+  });
+}
+
+void addRelink(CLI::App& app) {
+  auto* cmd = app.add_subcommand("relink", "Point a moved image folder of a project at its new location");
+  struct Args {
+    std::string project, from, to;
+    int64_t folder = 0;
+    bool dry_run = false;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--project", a->project, "Project file")->required();
+  auto* from = cmd->add_option("--from", a->from, "The folder's old path (as `info` lists it)");
+  auto* folder = cmd->add_option("--folder", a->folder, "The folder's id (as `info` lists it)");
+  cmd->add_option("--to", a->to, "The folder's new location")->required();
+  cmd->add_flag("--dry-run", a->dry_run, "Only count the files found under --to");
+  from->excludes(folder);
+  cmd->callback([a] {
+    if (a->from.empty() && a->folder == 0) throw std::invalid_argument("give --from OLD or --folder ID");
+    auto store = a->dry_run ? openForReading(a->project) : openExisting(a->project);
+    const auto folders = store->imageFolders();
+    const ImageFolderInfo* target = nullptr;
+    const std::string old_path = a->from.empty() ? "" : fs::absolute(a->from).lexically_normal().string();
+    for (const auto& f : folders)
+      if (a->from.empty() ? f.id == a->folder : fs::path(f.path) == fs::path(old_path)) target = &f;
+    if (!target) {
+      std::string known;
+      for (const auto& f : folders) known += (known.empty() ? "" : ", ") + std::to_string(f.id) + " = " + f.path;
+      throw std::invalid_argument("the project has no image folder " +
+                                  (a->from.empty() ? std::to_string(a->folder) : "'" + a->from + "'") +
+                                  " (its folders: " + (known.empty() ? "none" : known) + ")");
+    }
+    const int64_t found = a->dry_run ? store->countFilesUnder(target->id, a->to) : store->relinkFolder(target->id, a->to);
+    std::cout << (a->dry_run ? "would relink" : "relinked") << " image folder " << target->id << " '" << target->path
+              << "' -> '" << a->to << "': " << found << " of " << target->images << " files found" << std::endl;
+    if (found < target->images)
+      std::cerr << "warning: " << target->images - found << " files are not under '" << a->to << "'" << std::endl;
   });
 }
 
@@ -133,6 +199,7 @@ void registerDataCommands(CLI::App& app) {
   addSinglePositive(app);
   addInfo(app);
   addExport(app);
+  addRelink(app);
 }
 
 }  // namespace mls::cli

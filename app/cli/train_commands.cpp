@@ -236,7 +236,7 @@ void addEval(CLI::App& app) {
       return;
     }
     if (a->project.empty()) throw std::invalid_argument("give --project and --run, or --scores and --labels");
-    ProjectStore store(a->project, ProjectStore::Open::Existing);
+    ProjectStore store(a->project, ProjectStore::Open::ReadOnly);  // eval/predict only read
     RunModel model(store, resolveRunId(store, a->run), a->device);
     printMetrics(model.evaluate(store, parseSplit(a->split)), a->json);
   });
@@ -260,7 +260,7 @@ void addPredict(CLI::App& app) {
   cmd->add_option("--device", a->device, "auto | cpu | cuda")->capture_default_str();
   att->needs(label);
   cmd->callback([a] {
-    ProjectStore store(a->project, ProjectStore::Open::Existing);
+    ProjectStore store(a->project, ProjectStore::Open::ReadOnly);  // eval/predict only read
     RunModel model(store, resolveRunId(store, a->run), a->device);
     const auto& cats = model.categories();
     int label_idx = -1;

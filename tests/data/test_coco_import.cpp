@@ -6,6 +6,7 @@
 #include "data/coco/coco_import.h"
 #include "data/coco/coco_reader.h"
 #include "data/coco/project_export.h"
+#include "data/store/project_identity.h"
 #include "data/store/project_store.h"
 #include "data/store/sqlite_db.h"
 #include "demo_generator.h"
@@ -113,6 +114,46 @@ class TestCocoImport : public QObject {
     QFile f(QString::fromStdString(csv));
     QVERIFY(f.open(QIODevice::ReadOnly));
     QCOMPARE(f.readLine().trimmed(), QByteArray("image_id,file_name,split,single_positive,labels"));
+  }
+
+  // file_name is joined to the images folder: names that climb out of it or are absolute are not imported
+  // (nor their labels), and the report names them; even an existing file outside is not taken as present.
+  void namesLeavingTheImagesFolderAreRefused() {
+    QDir(dir_.path()).mkpath("outside");
+    QFile(dir_.path() + "/outside/x.jpg").open(QIODevice::WriteOnly);
+    ProjectStore store(project("contain.mlsproj"));
+    CocoImportOptions opt;
+    opt.annotations = write("escape.json", R"({
+      "images": [{"id": 1, "file_name": "a.jpg"}, {"id": 2, "file_name": "../outside/x.jpg"},
+                 {"id": 3, "file_name": "/etc/passwd"}, {"id": 4, "file_name": "sub/../../outside/x.jpg"}],
+      "categories": [{"id": 1, "name": "x"}],
+      "annotations": [{"id": 10, "image_id": 1, "category_id": 1}, {"id": 11, "image_id": 2, "category_id": 1},
+                      {"id": 12, "image_id": 3, "category_id": 1}]})");
+    opt.images = images_.toStdString();
+    const auto r = importCoco(store, opt);
+    QCOMPARE(r.images, 1);
+    QCOMPARE(r.labels, 1);
+    QCOMPARE(r.refused_files,
+             (std::vector<std::string>{"../outside/x.jpg", "/etc/passwd", "sub/../../outside/x.jpg"}));
+    QVERIFY(r.missing_files.empty());
+    QCOMPARE(store.counts().train, 1);
+    QVERIFY(!store.image(2) && !store.image(3) && !store.image(4));
+  }
+
+  // The New-from-COCO / import-coco path onto an existing file that is not a project: refused, unchanged.
+  void importIntoAForeignFileIsRefused() {
+    const auto p = project("foreign.db");
+    { Database db(p); db.exec("CREATE TABLE t(x)"); }
+    QFile f(QString::fromStdString(p));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray before = f.readAll();
+    f.close();
+    CocoImportOptions opt;
+    opt.annotations = write("small2.json", kSmall);
+    opt.images = images_.toStdString();
+    QVERIFY_THROWS_EXCEPTION(NotAProjectError, importCocoIntoProject(p, opt));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), before);
   }
 
   void valFractionIsSeeded() {

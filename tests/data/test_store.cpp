@@ -1,8 +1,10 @@
 // Project store: schema creation/migration, transactions, single positives + history, runs, two connections.
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
 #include "data/store/project_store.h"
+#include "data/store/run_owner.h"
 #include "data/store/schema.h"
 #include "data/store/sqlite_db.h"
 
@@ -27,19 +29,6 @@ class TestStore : public QObject {
     QCOMPARE(s.schemaVersion(), kSchemaVersion);
     QCOMPARE(s.meta("schema_version").value(), std::to_string(kSchemaVersion));
     QCOMPARE(s.counts().categories, 0);
-  }
-
-  void migratesAnExistingEmptyDatabase() {
-    const auto p = path("raw.sqlite");
-    { Database db(p); db.exec("CREATE TABLE unrelated(x)"); }  // version 0 file with content
-    ProjectStore s(p);
-    QCOMPARE(s.schemaVersion(), kSchemaVersion);
-  }
-
-  void refusesNewerSchema() {
-    const auto p = path("future.mlsproj");
-    { Database db(p); db.exec("PRAGMA user_version = 99"); }
-    QVERIFY_THROWS_EXCEPTION(DatabaseError, ProjectStore{p});
   }
 
   void importsAndCounts() {
@@ -132,6 +121,101 @@ class TestStore : public QObject {
     s.storePredictions(id, {{10, {0.1f, 0.9f, 0.3f}}});
     QCOMPARE(s.predictions(id, 10)->at(1), 0.9f);
     QVERIFY_THROWS_EXCEPTION(UnknownIdError, s.finishRun(12345, "failed", "", std::nullopt));
+  }
+
+  void relinksAMovedImageFolder() {
+    ProjectStore s(path("relink.mlsproj"));
+    QDir d(dir_.path());
+    d.mkpath("old");
+    for (const char* n : {"a.jpg", "b.jpg"}) QFile(dir_.path() + "/old/" + n).open(QIODevice::WriteOnly);
+    s.importCollection(path("old"), {{1, "cat", "", 0}},
+                       {{1, "a.jpg", 1, 1, Split::Train, false}, {2, "b.jpg", 1, 1, Split::Train, false},
+                        {3, "c.jpg", 1, 1, Split::Train, true}},
+                       {});
+    QVERIFY(d.rename("old", "new"));
+    auto folders = s.imageFolders();
+    QCOMPARE(folders.size(), size_t(1));
+    QCOMPARE(QString::fromStdString(folders[0].path), dir_.path() + "/old");
+    QCOMPARE(folders[0].images, 3);
+    QCOMPARE(folders[0].present, 0);
+    const int64_t id = folders[0].id;
+    // Validation counts without changing anything.
+    QCOMPARE(s.countFilesUnder(id, path("new")), 2);
+    QCOMPARE(s.imageFolders()[0].present, 0);
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, s.countFilesUnder(id, path("nowhere")));
+    QVERIFY_THROWS_EXCEPTION(UnknownIdError, s.countFilesUnder(id + 7, path("new")));
+    // The file appears later: relinking refreshes the missing flags too.
+    QFile(dir_.path() + "/new/c.jpg").open(QIODevice::WriteOnly);
+    QCOMPARE(s.relinkFolder(id, path("new")), 3);
+    QCOMPARE(QString::fromStdString(s.imagePath(*s.image(2))), dir_.path() + "/new/b.jpg");
+    QCOMPARE(s.counts().missing_files, 0);
+    folders = s.imageFolders();
+    QCOMPARE(folders[0].present, 3);
+    // Stored relative to the project (it sits inside its folder), so another connection sees the new place.
+    ProjectStore other(path("relink.mlsproj"));
+    QCOMPARE(QString::fromStdString(other.imagePath(*other.image(1))), dir_.path() + "/new/a.jpg");
+    // Two folders of one project cannot become the same folder.
+    d.mkpath("second");
+    s.importCollection(path("second"), {}, {{4, "d.jpg", 1, 1, Split::Train, true}}, {});
+    const int64_t second = s.imageFolders()[1].id;
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, s.relinkFolder(second, path("new")));
+    QCOMPARE(QString::fromStdString(s.imageFolders()[1].path), dir_.path() + "/second");
+  }
+
+  void imagePathsNeverLeaveTheirFolder() {
+    ProjectStore s(path("contain.mlsproj"));
+    QDir(dir_.path()).mkpath("imgs");
+    for (const char* bad : {"../outside/x.jpg", "/etc/passwd", "sub/../../x.jpg", ""}) {
+      QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                               s.importCollection(path("imgs"), {}, {{1, bad, 1, 1, Split::Train, false}}, {}));
+    }
+    QCOMPARE(s.counts().train, 0);
+    s.importCollection(path("imgs"), {}, {{1, "sub/ok.jpg", 1, 1, Split::Train, false}}, {});
+    QCOMPARE(QString::fromStdString(s.imagePath(*s.image(1))), dir_.path() + "/imgs/sub/ok.jpg");
+    // A project imported before names were checked may hold such a row: it resolves to no path at all.
+    {
+      Database db(path("contain.mlsproj"));
+      db.exec("INSERT INTO images(id, file_name, folder_id, split) SELECT 2, '../outside/x.jpg', folder_id, 'train' "
+              "FROM images WHERE id = 1 UNION ALL SELECT 3, '/etc/passwd', folder_id, 'train' FROM images WHERE id = 1");
+    }
+    QCOMPARE(s.imagePath(*s.image(2)), std::string());
+    QCOMPARE(s.imagePath(*s.image(3)), std::string());
+  }
+
+  void runsOfAVanishedProcessAreMarkedInterrupted() {
+    const auto p = path("stale.mlsproj");
+    int64_t dead_run = 0, live_run = 0, remote_run = 0;
+    // A pid that surely belongs to no process: a child that has exited and been reaped.
+    QProcess child;
+    child.start("true", QStringList());
+    QVERIFY(child.waitForStarted());
+    const qint64 dead_pid = child.processId();
+    QVERIFY(child.waitForFinished());
+    {
+      ProjectStore s(p);
+      dead_run = s.createRun("killed", "q2l", "{}", "");
+      live_run = s.createRun("live", "q2l", "{}", "");  // owned by this (running) test process
+      remote_run = s.createRun("remote", "q2l", "{}", "");
+      QCOMPARE(s.meta(runOwnerKey(live_run)).value(), thisProcess().str());
+      s.setMeta(runOwnerKey(dead_run), RunOwner{dead_pid, thisProcess().host}.str());
+      s.setMeta(runOwnerKey(remote_run), RunOwner{dead_pid, "another-host-" + thisProcess().host}.str());
+    }
+    {
+      ProjectStore ro(p, ProjectStore::Open::ReadOnly);  // inspection changes nothing
+      QCOMPARE(ro.run(dead_run)->status, std::string("running"));
+    }
+    ProjectStore s(p);
+    QCOMPARE(s.run(dead_run)->status, std::string("failed"));
+    QVERIFY2(s.run(dead_run)->message.rfind("interrupted", 0) == 0, s.run(dead_run)->message.c_str());
+    QVERIFY(s.run(dead_run)->finished_at.has_value());
+    QVERIFY(!s.meta(runOwnerKey(dead_run)));
+    QCOMPARE(s.run(live_run)->status, std::string("running"));
+    QCOMPARE(s.run(remote_run)->status, std::string("running"));  // cannot be checked from here
+    // Finishing a run forgets its owner; resuming records it again.
+    s.finishRun(live_run, "finished", "", std::nullopt);
+    QVERIFY(!s.meta(runOwnerKey(live_run)));
+    s.setRunStatus(live_run, "running");
+    QCOMPARE(s.meta(runOwnerKey(live_run)).value(), thisProcess().str());
   }
 
   void imagePathsAreRelativeToProject() {

@@ -56,9 +56,15 @@ CocoImportReport importCoco(ProjectStore& store, const CocoImportOptions& opt) {
     present.reserve(coco.images.size() * 2);
     for (const auto& entry : fs::directory_iterator(folder)) present.insert(entry.path().filename().string());
   }
+  std::unordered_set<int64_t> refused_ids;
   for (size_t i = 0; i < coco.images.size(); ++i) {
     if (i % 4096 == 0 && cancelled()) throw ImportCancelled();
     const auto& c = coco.images[i];
+    if (!staysInsideFolder(c.file_name)) {
+      report.refused_files.push_back(c.file_name);
+      refused_ids.insert(c.id);
+      continue;
+    }
     NewImage im;
     im.id = c.id;
     im.file_name = c.file_name;
@@ -75,9 +81,16 @@ CocoImportReport importCoco(ProjectStore& store, const CocoImportOptions& opt) {
     images.push_back(std::move(im));
   }
 
-  progress("writing " + std::to_string(images.size()) + " images and " + std::to_string(coco.labels.size()) +
+  std::vector<std::pair<int64_t, int64_t>> kept_labels;
+  const auto& labels = refused_ids.empty() ? coco.labels : kept_labels;
+  if (!refused_ids.empty()) {
+    kept_labels.reserve(coco.labels.size());
+    for (const auto& l : coco.labels)
+      if (!refused_ids.count(l.first)) kept_labels.push_back(l);
+  }
+  progress("writing " + std::to_string(images.size()) + " images and " + std::to_string(labels.size()) +
            " labels");
-  const auto result = store.importCollection(opt.images, coco.categories, images, coco.labels);
+  const auto result = store.importCollection(opt.images, coco.categories, images, labels);
   report.images = result.images;
   report.labels = result.labels;
   report.new_categories = result.new_categories;

@@ -37,6 +37,9 @@ struct CocoImportReport {
   int64_t new_categories = 0;
   int64_t moved_to_val = 0;
   std::vector<std::string> missing_files;  // file names not found in the image folder (import goes on)
+  // Images not imported (nor their labels) because their file_name leaves the images folder
+  // ("../x.jpg", "/etc/passwd"): reading them would decode files outside the folder the user chose.
+  std::vector<std::string> refused_files;
   double seconds = 0;
 };
 

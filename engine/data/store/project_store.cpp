@@ -6,9 +6,12 @@
 #include <chrono>
 #include <climits>
 #include <filesystem>
+#include <stdexcept>
 #include <unordered_set>
 #include <variant>
 
+#include "data/store/project_identity.h"
+#include "data/store/run_owner.h"
 #include "data/store/schema.h"
 #include "data/store/sqlite_db.h"
 
@@ -106,19 +109,29 @@ const char* const kRunColumns =
 }  // namespace
 
 ProjectStore::ProjectStore(const std::string& path, Open mode) : path_(path) {
-  if (mode == Open::Existing && !fs::is_regular_file(path))
-    throw DatabaseError("project '" + path + "' does not exist");
+  // Identify before anything touches the file: a foreign or newer file must stay byte-for-byte as it was.
+  const ProjectFileIdentity identity = identifyProjectFile(path);
+  if (!identity.exists && mode != Open::CreateIfMissing) throw DatabaseError("project '" + path + "' does not exist");
   const fs::path p(path);
   if (p.has_parent_path() && !fs::exists(p.parent_path()))
     throw DatabaseError("cannot open project '" + path + "': folder " + p.parent_path().string() + " does not exist");
-  db_ = std::make_unique<Database>(path);
+  using Access = Database::Access;
+  db_ = std::make_unique<Database>(path, !identity.exists ? Access::Create
+                                         : mode == Open::ReadOnly ? Access::ReadOnly : Access::ReadWrite);
   try {
     db_->exec("PRAGMA busy_timeout = 10000");
+    requireReadableSchema(*db_, mode == Open::ReadOnly);
+    if (mode == Open::ReadOnly) return;
+    if (sqlite3_db_readonly(db_->handle(), "main") == 1)
+      throw DatabaseError("the file cannot be written here (read-only file or folder); commands that only read "
+                          "it, such as info, eval and export, still work");
+    if (!identity.stamped) db_->exec("PRAGMA application_id = " + std::to_string(kApplicationId));
     db_->exec("PRAGMA journal_mode = WAL");
     db_->exec("PRAGMA synchronous = NORMAL");  // durable across app crashes in WAL mode
     db_->exec("PRAGMA foreign_keys = ON");
     db_->exec("PRAGMA cache_size = -131072");  // up to 128 MiB of page cache: big imports stay in memory
     migrateSchema(*db_);
+    markInterruptedRuns();
   } catch (const DatabaseError& e) {
     throw DatabaseError("cannot open project '" + path + "': " + e.what());
   }
@@ -148,35 +161,6 @@ std::optional<std::string> ProjectStore::meta(const std::string& key) {
 void ProjectStore::setMeta(const std::string& key, const std::string& value) {
   auto st = db_->prepare("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
   st.bind(1, key).bind(2, value).run();
-}
-
-int64_t ProjectStore::folderId(const std::string& folder) {
-  const fs::path abs = fs::absolute(fs::path(folder)).lexically_normal();
-  const fs::path rel = abs.lexically_relative(projectDir());
-  const bool inside = !rel.empty() && rel.native().rfind("..", 0) != 0;
-  std::string stored = inside ? rel.string() : abs.string();
-  if (stored.empty()) stored = ".";
-  auto find = db_->prepare("SELECT id FROM image_folders WHERE path = ?");
-  find.bind(1, stored);
-  if (find.step()) return find.int64(0);
-  auto ins = db_->prepare("INSERT INTO image_folders(path) VALUES(?)");
-  ins.bind(1, stored).run();
-  return db_->lastInsertId();
-}
-
-std::string ProjectStore::folderPath(int64_t folder_id) {
-  if (auto it = folder_cache_.find(folder_id); it != folder_cache_.end()) return it->second;
-  auto st = db_->prepare("SELECT path FROM image_folders WHERE id = ?");
-  st.bind(1, folder_id);
-  if (!st.step()) throw UnknownIdError("unknown image folder id " + std::to_string(folder_id));
-  const fs::path p(st.text(0));
-  std::string resolved = (p.is_absolute() ? p : fs::path(projectDir()) / p).lexically_normal().string();
-  folder_cache_.emplace(folder_id, resolved);
-  return resolved;
-}
-
-std::string ProjectStore::imagePath(const ImageRecord& image) {
-  return (fs::path(folderPath(image.folder_id)) / image.file_name).string();
 }
 
 std::vector<Category> ProjectStore::categories() {
@@ -278,6 +262,9 @@ ProjectStore::ImportResult ProjectStore::importCollection(
     const std::string& folder, const std::vector<Category>& cats, const std::vector<NewImage>& images,
     const std::vector<std::pair<int64_t, int64_t>>& labels) {
   ImportResult result;
+  for (const auto& im : images)
+    if (!staysInsideFolder(im.file_name))
+      throw std::invalid_argument("image file name '" + im.file_name + "' leaves the images folder");
   Transaction tx(*db_);
   const int64_t folder_id = folderId(folder);
 
@@ -463,10 +450,14 @@ std::vector<HistoryEntry> ProjectStore::history(int64_t limit) {
 
 int64_t ProjectStore::createRun(const std::string& name, const std::string& method, const std::string& config_json,
                                 const std::string& checkpoint_dir) {
+  Transaction tx(*db_);
   auto st = db_->prepare(
       "INSERT INTO runs(name, method, config, status, started_at, checkpoint_dir) VALUES(?, ?, ?, 'running', ?, ?)");
   st.bind(1, name).bind(2, method).bind(3, config_json).bind(4, nowMs()).bind(5, checkpoint_dir).run();
-  return db_->lastInsertId();
+  const int64_t id = db_->lastInsertId();
+  setMeta(runOwnerKey(id), thisProcess().str());
+  tx.commit();
+  return id;
 }
 
 void ProjectStore::finishRun(int64_t run_id, const std::string& status, const std::string& message,
@@ -475,6 +466,8 @@ void ProjectStore::finishRun(int64_t run_id, const std::string& status, const st
       "UPDATE runs SET status = ?, message = ?, finished_at = ?, best_val_map = COALESCE(?, best_val_map) WHERE id = ?");
   st.bind(1, status).bind(2, message).bind(3, nowMs()).bind(4, best_val_map).bind(5, run_id).run();
   if (db_->changes() == 0) throw UnknownIdError("unknown run id " + std::to_string(run_id));
+  auto owner = db_->prepare("DELETE FROM meta WHERE key = ?");
+  owner.bind(1, runOwnerKey(run_id)).run();
 }
 
 void ProjectStore::updateRunBest(int64_t run_id, double best_val_map) {
@@ -488,8 +481,34 @@ void ProjectStore::setRunCheckpointDir(int64_t run_id, const std::string& dir) {
 }
 
 void ProjectStore::setRunStatus(int64_t run_id, const std::string& status) {
+  Transaction tx(*db_);
   auto st = db_->prepare("UPDATE runs SET status = ?, finished_at = NULL WHERE id = ?");
   st.bind(1, status).bind(2, run_id).run();
+  if (status == "running") setMeta(runOwnerKey(run_id), thisProcess().str());  // a resumed run: its new owner
+  tx.commit();
+}
+
+void ProjectStore::markInterruptedRuns() {
+  const RunOwner me = thisProcess();
+  std::vector<std::pair<int64_t, RunOwner>> gone;
+  {
+    auto st = db_->prepare(
+        "SELECT r.id, m.value FROM runs r JOIN meta m ON m.key = 'run_owner.' || r.id WHERE r.status = 'running'");
+    while (st.step()) {
+      const auto owner = RunOwner::parse(st.text(1));
+      // Only this machine's processes can be checked; a run trained elsewhere on a shared file stays as is.
+      if (owner && owner->host == me.host && !processAlive(owner->pid)) gone.emplace_back(st.int64(0), *owner);
+    }
+  }
+  if (gone.empty()) return;
+  Transaction tx(*db_);
+  for (const auto& [id, owner] : gone) {
+    // The runs table's status CHECK has no 'interrupted' (changing it needs a migration); "failed" with
+    // this message lets the GUI and `info` tell it apart, and a checkpoint, if any, can still be resumed.
+    finishRun(id, "failed",
+              "interrupted: its process (" + owner.str() + ") ended before the run finished", std::nullopt);
+  }
+  tx.commit();
 }
 
 void ProjectStore::addRunMetrics(int64_t run_id, const std::vector<RunMetric>& metrics) {

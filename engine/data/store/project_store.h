@@ -17,10 +17,12 @@ class Database;
 
 class ProjectStore {
  public:
-  enum class Open { CreateIfMissing, Existing };
-  // Opens (creating if absent, unless Open::Existing) and migrates to the current schema. Throws
-  // DatabaseError with a clear message, e.g. "project 'x' does not exist" for Open::Existing: opening for
-  // info/train/eval or in the GUI must not create a file for a mistyped path (only import/demo create).
+  // ReadOnly: never writes (inspection: info, eval, export; works in read-only folders); any write throws.
+  enum class Open { CreateIfMissing, Existing, ReadOnly };
+  // Opens (creating if absent, only with CreateIfMissing) and migrates to the current schema. An existing
+  // file is identified first (project_identity.h): anything that is not a project of ours, or one from a
+  // newer version, is refused unchanged. Throws DatabaseError with a one-line message, e.g. "project 'x' does
+  // not exist": opening for info/train/eval or in the GUI must not create a file for a mistyped path.
   explicit ProjectStore(const std::string& path, Open mode = Open::CreateIfMissing);
   ~ProjectStore();
   ProjectStore(const ProjectStore&) = delete;
@@ -40,7 +42,15 @@ class ProjectStore {
   // --- image folders (stored relative to the project file's folder when inside it, so projects can move)
   int64_t folderId(const std::string& folder);
   std::string folderPath(int64_t folder_id);
-  std::string imagePath(const ImageRecord& image);  // absolute path of the image file
+  // Absolute path of the image file; "" for a stored name that would leave its folder (staysInsideFolder).
+  std::string imagePath(const ImageRecord& image);
+  // Relinking a moved images folder: list the folders, count how many of a folder's files exist under a
+  // candidate directory (changes nothing), then point the folder there (one transaction; the images'
+  // `missing` flags follow what exists there). Both return the number of files found; unknown ids throw
+  // UnknownIdError, a missing directory std::invalid_argument.
+  std::vector<ImageFolderInfo> imageFolders();
+  int64_t countFilesUnder(int64_t folder_id, const std::string& dir);
+  int64_t relinkFolder(int64_t folder_id, const std::string& new_dir);
 
   // --- categories
   std::vector<Category> categories();               // ordered by idx
@@ -98,6 +108,8 @@ class ProjectStore {
   std::unordered_map<int64_t, std::vector<float>> allPredictions(int64_t run_id);
 
  private:
+  void markInterruptedRuns();  // read-write opens: `running` runs whose process on this host is gone
+
   std::string path_;
   std::unique_ptr<Database> db_;
   // Resolved image folders by id: imagePath() runs once per image when building loaders and browser rows,

@@ -1,5 +1,7 @@
 #include "data/store/project_types.h"
 
+#include <filesystem>
+
 namespace mls {
 
 const char* splitName(Split split) {
@@ -32,6 +34,14 @@ AnnotationSource parseSource(const std::string& name) {
   if (name == "generated") return AnnotationSource::Generated;
   if (name == "accepted-suggestion") return AnnotationSource::AcceptedSuggestion;
   throw std::invalid_argument("unknown annotation source '" + name + "'");
+}
+
+bool staysInsideFolder(const std::string& file_name) {
+  const std::filesystem::path p(file_name);
+  if (file_name.empty() || p.has_root_path()) return false;
+  for (const auto& part : p)
+    if (part == "..") return false;
+  return true;
 }
 
 }  // namespace mls

@@ -78,6 +78,18 @@ struct NewImage {
   bool missing = false;
 };
 
+// An image folder of the project: `path` resolved to an absolute path; `present` = how many of its
+// images' files exist there now.
+struct ImageFolderInfo {
+  int64_t id = 0;
+  std::string path;
+  int64_t images = 0, present = 0;
+};
+
+// True when `file_name` names a file inside its images folder: relative, non-empty, no ".." component.
+// COCO's file_name is joined to the folder; "../x.jpg" or "/etc/passwd" would read files outside it.
+bool staysInsideFolder(const std::string& file_name);
+
 struct RunRecord {
   int64_t id = 0;
   std::string name, method, config, status, message, checkpoint_dir;

@@ -88,11 +88,21 @@ int readSchemaVersion(Database& db) {
   return static_cast<int>(st.int64(0));
 }
 
+void requireReadableSchema(Database& db, bool read_only) {
+  const int version = readSchemaVersion(db);
+  const std::string reads = "this build reads up to " + std::to_string(kSchemaVersion);
+  if (version > kSchemaVersion)
+    throw DatabaseError("made by a newer version of Multi-Label Studio (schema " +
+                        std::to_string(version) + ", " + reads + ")");
+  if (read_only && version < kSchemaVersion)
+    throw DatabaseError("made by an older version of Multi-Label Studio (schema " + std::to_string(version) +
+                        ", this build uses " + std::to_string(kSchemaVersion) +
+                        "); open it once with write access to upgrade it");
+}
+
 void migrateSchema(Database& db) {
+  requireReadableSchema(db, false);
   const int current = readSchemaVersion(db);
-  if (current > kSchemaVersion)
-    throw DatabaseError("project file has schema version " + std::to_string(current) +
-                        ", newer than this Multi-Label Studio (" + std::to_string(kSchemaVersion) + ")");
   for (int v = current; v < kSchemaVersion; ++v) {
     Transaction tx(db);
     db.exec(migrations()[static_cast<size_t>(v)]);

@@ -10,5 +10,8 @@ constexpr int kSchemaVersion = 1;
 // Brings a freshly opened file (empty or older) up to kSchemaVersion. Throws for files newer than this build.
 void migrateSchema(Database& db);
 int readSchemaVersion(Database& db);
+// Throws unless this build can use the file as it is: never a newer schema; read-only also no older one
+// (it cannot be migrated without writing). Called before the first write.
+void requireReadableSchema(Database& db, bool read_only);
 
 }  // namespace mls

@@ -73,15 +73,67 @@ const void* Statement::blob(int col, int* bytes) const {
   return sqlite3_column_blob(stmt_, col);
 }
 
-Database::Database(const std::string& path) : path_(path) {
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
-    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw DatabaseError("cannot open project '" + path + "': " + msg);
+namespace {
+
+sqlite3* openConnection(const std::string& name, int flags) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(name.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    throw DatabaseError(msg);
   }
-  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_extended_result_codes(db, 1);
+  return db;
+}
+
+// Opening is lazy: the -wal/-shm files are only needed once the first page is read, so probe with a read.
+int probeRead(sqlite3* db) {
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &st, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_step(st) == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(db);
+  sqlite3_finalize(st);
+  return rc;
+}
+
+// file: URI for a plain path; '?', '#' and '%' would otherwise start the query, fragment or an escape.
+std::string fileUri(const std::string& path) {
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '%') uri += "%25";
+    else if (c == '?') uri += "%3f";
+    else if (c == '#') uri += "%23";
+    else uri += c;
+  }
+  return uri;
+}
+
+}  // namespace
+
+Database::Database(const std::string& path, Access access) : path_(path) {
+  try {
+    if (access != Access::ReadOnly) {
+      db_ = openConnection(path, SQLITE_OPEN_READWRITE | (access == Access::Create ? SQLITE_OPEN_CREATE : 0));
+      return;
+    }
+    if (access == Access::Immutable) {
+      db_ = openConnection(fileUri(path) + "?immutable=1", SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+      immutable_ = true;
+      return;
+    }
+    db_ = openConnection(path, SQLITE_OPEN_READONLY);
+    const int rc = probeRead(db_) & 0xff;
+    // A WAL-mode file in a folder this process cannot write: its -wal/-shm cannot be created (CANTOPEN) or
+    // set up (READONLY_CANTINIT). Reading the main file as immutable is then the only way in; it misses
+    // changes still in a left-over -wal file, which is acceptable for inspection.
+    if (rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY) {
+      sqlite3_close_v2(db_);
+      db_ = nullptr;
+      db_ = openConnection(fileUri(path) + "?immutable=1", SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+      immutable_ = true;
+    }
+  } catch (const DatabaseError& e) {
+    throw DatabaseError("cannot open project '" + path + "': " + e.what());
+  }
 }
 
 Database::~Database() { sqlite3_close_v2(db_); }

@@ -53,7 +53,15 @@ class Statement {
 
 class Database {
  public:
-  explicit Database(const std::string& path);
+  // Create: open or create read-write. ReadWrite: the file must exist. ReadOnly: SQLite's read-only flag, so
+  // nothing this connection does can change the file; when that open fails because the -wal/-shm companion
+  // files cannot be created (a read-only folder), it falls back to `immutable=1`, which reads the main file
+  // without locks or WAL (https://www.sqlite.org/uri.html#uriimmutable; https://www.sqlite.org/wal.html,
+  // "Read-Only Databases"). Immutable: straight to `immutable=1`, for a quick look at a file that has no
+  // -wal file (so the main file holds everything) without creating the -wal/-shm files a plain read-only
+  // connection leaves behind.
+  enum class Access { Create, ReadWrite, ReadOnly, Immutable };
+  explicit Database(const std::string& path, Access access = Access::Create);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -64,10 +72,12 @@ class Database {
   int changes() const;
   sqlite3* handle() const { return db_; }
   const std::string& path() const { return path_; }
+  bool immutable() const { return immutable_; }  // the ReadOnly fallback was taken
 
  private:
   sqlite3* db_ = nullptr;
   std::string path_;
+  bool immutable_ = false;
 };
 
 // Commits on commit(), rolls back in the destructor otherwise (so an exception undoes everything).

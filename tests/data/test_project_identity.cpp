@@ -1,0 +1,196 @@
+// Project files are the user's data: anything that is not a project of ours (an empty file, random bytes,
+// another program's SQLite database) and any project from a newer version is refused and left
+// byte-for-byte unchanged; projects from before the application_id was stamped still open; the read-only
+// mode never writes and works where the -wal/-shm files cannot be created.
+#include <unistd.h>
+
+#include <QFile>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include "data/store/project_identity.h"
+#include "data/store/project_store.h"
+#include "data/store/schema.h"
+#include "data/store/sqlite_db.h"
+
+using namespace mls;
+
+namespace {
+
+QByteArray bytesOf(const std::string& path) {
+  QFile f(QString::fromStdString(path));
+  return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray("<unreadable>");
+}
+
+void writeBytes(const std::string& path, const QByteArray& bytes) {
+  QFile f(QString::fromStdString(path));
+  QVERIFY(f.open(QIODevice::WriteOnly));
+  f.write(bytes);
+}
+
+// The application_id as it stands in the file's header (offset 68, big-endian).
+QByteArray headerApplicationId(const std::string& path) { return bytesOf(path).mid(68, 4); }
+
+bool companionFilesExist(const std::string& path) {
+  for (const char* suffix : {"-wal", "-shm", "-journal"})
+    if (QFile::exists(QString::fromStdString(path + suffix))) return true;
+  return false;
+}
+
+}  // namespace
+
+class TestProjectIdentity : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir_;
+  std::string path(const char* name) { return (dir_.path() + "/" + name).toStdString(); }
+
+  static void fill(ProjectStore& s) {
+    s.importCollection(".", {{1, "cat", "", 0}}, {{10, "a.jpg", 4, 4, Split::Train, false}}, {{10, 1}});
+  }
+
+  // Every way of opening refuses `p` with a one-line message containing `needle` and leaves it unchanged.
+  // Identification alone creates no -wal/-shm files either; a refused newer project has been opened (SQLite's
+  // read-only connections leave empty ones behind, as they may not delete them).
+  void expectRefusedUnchanged(const std::string& p, const char* needle, bool check_companions = true) {
+    const QByteArray before = bytesOf(p);
+    for (auto mode : {ProjectStore::Open::CreateIfMissing, ProjectStore::Open::Existing, ProjectStore::Open::ReadOnly}) {
+      try {
+        ProjectStore s(p, mode);
+        QFAIL(("opened " + p).c_str());
+      } catch (const DatabaseError& e) {
+        const std::string msg = e.what();
+        QVERIFY2(msg.find(needle) != std::string::npos, msg.c_str());
+        QVERIFY2(msg.find('\n') == std::string::npos, msg.c_str());
+      }
+      QCOMPARE(bytesOf(p), before);
+      if (check_companions) QVERIFY2(!companionFilesExist(p), p.c_str());
+    }
+  }
+
+ private Q_SLOTS:
+  void foreignFilesAreRefusedUnchanged() {
+    const char* not_ours = "is not a Multi-Label Studio project";
+    writeBytes(path("empty.mlsproj"), {});
+    expectRefusedUnchanged(path("empty.mlsproj"), "(empty file)");
+
+    QByteArray noise(4096, '\0');
+    for (int i = 0; i < noise.size(); ++i) noise[i] = static_cast<char>((i * 7919 + 13) % 251);
+    writeBytes(path("noise.mlsproj"), noise);
+    expectRefusedUnchanged(path("noise.mlsproj"), "(not an SQLite database)");
+    writeBytes(path("short.mlsproj"), "SQLite format 3");
+    expectRefusedUnchanged(path("short.mlsproj"), "(not an SQLite database)");
+
+    // Another program's databases: rollback journal, WAL, with its own user_version, with its own app id.
+    { Database db(path("x.db")); db.exec("CREATE TABLE t(x); INSERT INTO t VALUES(1)"); }
+    expectRefusedUnchanged(path("x.db"), not_ours);
+    { Database db(path("wal.db")); db.exec("PRAGMA journal_mode=WAL; CREATE TABLE t(x)"); }
+    expectRefusedUnchanged(path("wal.db"), not_ours);
+    { Database db(path("versioned.db")); db.exec("CREATE TABLE meta(k, v); PRAGMA user_version = 3"); }
+    expectRefusedUnchanged(path("versioned.db"), "without Multi-Label Studio's tables");
+    { Database db(path("other.db")); db.exec("PRAGMA application_id = 1234; CREATE TABLE t(x)"); }
+    expectRefusedUnchanged(path("other.db"), "another program");
+  }
+
+  void missingFileIsCreatedOnlyOnRequest() {
+    const auto p = path("absent.mlsproj");
+    QVERIFY_THROWS_EXCEPTION(DatabaseError, ProjectStore(p, ProjectStore::Open::Existing));
+    QVERIFY_THROWS_EXCEPTION(DatabaseError, ProjectStore(p, ProjectStore::Open::ReadOnly));
+    QVERIFY(!QFile::exists(QString::fromStdString(p)));
+    { ProjectStore s(p); }
+    QCOMPARE(headerApplicationId(p), QByteArray("MLSP"));
+    QVERIFY(identifyProjectFile(p).stamped);
+  }
+
+  void projectFromBeforeTheStampStillOpens() {
+    const auto p = path("legacy.mlsproj");
+    {
+      ProjectStore s(p);
+      fill(s);
+    }
+    { Database db(p); db.exec("PRAGMA application_id = 0"); }  // as earlier versions wrote it
+    QCOMPARE(headerApplicationId(p), QByteArray(4, '\0'));
+    QVERIFY(!identifyProjectFile(p).stamped);
+    {
+      ProjectStore ro(p, ProjectStore::Open::ReadOnly);
+      QCOMPARE(ro.counts().train, 1);
+    }
+    QCOMPARE(headerApplicationId(p), QByteArray(4, '\0'));  // read-only opens do not stamp
+    {
+      ProjectStore s(p, ProjectStore::Open::Existing);
+      QCOMPARE(s.counts().labels, 1);
+    }
+    QCOMPARE(headerApplicationId(p), QByteArray("MLSP"));
+  }
+
+  void newerSchemaIsRefusedUnchanged() {
+    const auto p = path("future.mlsproj");
+    { ProjectStore s(p); }
+    { Database db(p); db.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion + 1)); }
+    const std::string expected = "made by a newer version of Multi-Label Studio (schema " +
+                                 std::to_string(kSchemaVersion + 1) + ", this build reads up to " +
+                                 std::to_string(kSchemaVersion) + ")";
+    expectRefusedUnchanged(p, expected.c_str(), false);
+  }
+
+  void readOnlyModeNeverWrites() {
+    const auto p = path("ro.mlsproj");
+    {
+      ProjectStore s(p);
+      fill(s);
+      s.createRun("r", "q2l", "{}", "");
+    }
+    const QByteArray before = bytesOf(p);
+    {
+      ProjectStore s(p, ProjectStore::Open::ReadOnly);
+      QCOMPARE(s.counts().train, 1);
+      QCOMPARE(s.runs().size(), size_t(1));
+      try {
+        s.setMeta("name", "x");
+        QFAIL("a read-only store wrote");
+      } catch (const DatabaseError& e) {
+        QVERIFY2(std::string(e.what()).find("readonly") != std::string::npos, e.what());
+      }
+    }
+    QCOMPARE(bytesOf(p), before);
+  }
+
+  // In a folder the process may not write, SQLite cannot create the -wal/-shm files a WAL database needs
+  // and a plain read-only open fails. Tests run as root, which ignores permissions, so a directory where
+  // the -wal file would go stands in for it: it fails the same open (SQLITE_CANTOPEN) even for root.
+  void readOnlyModeWorksWhereTheWalCannotBeCreated() {
+    const auto p = path("locked.mlsproj");
+    {
+      ProjectStore s(p);
+      fill(s);
+    }
+    QVERIFY(QDir().mkdir(QString::fromStdString(p + "-wal")));
+    const QByteArray before = bytesOf(p);
+    {
+      ProjectStore s(p, ProjectStore::Open::ReadOnly);
+      QCOMPARE(s.counts().train, 1);
+      QCOMPARE(s.categories().size(), size_t(1));
+    }
+    QCOMPARE(bytesOf(p), before);
+    QVERIFY(QDir().rmdir(QString::fromStdString(p + "-wal")));
+  }
+
+  void readOnlyModeWorksInAReadOnlyFolder() {
+    if (geteuid() == 0) QSKIP("running as root: the real read-only folder case cannot be shown (root writes anyway)");
+    QTemporaryDir ro_dir;
+    const std::string q = (ro_dir.path() + "/p.mlsproj").toStdString();
+    {
+      ProjectStore s(q);
+      fill(s);
+    }
+    QFile::setPermissions(ro_dir.path(), QFileDevice::ReadOwner | QFileDevice::ExeOwner);
+    {
+      ProjectStore s(q, ProjectStore::Open::ReadOnly);
+      QCOMPARE(s.counts().train, 1);
+    }
+    QVERIFY_THROWS_EXCEPTION(DatabaseError, ProjectStore(q, ProjectStore::Open::Existing));
+    QFile::setPermissions(ro_dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestProjectIdentity)
+#include "test_project_identity.moc"
