@@ -25,10 +25,12 @@
 #include "data/store/project_store.h"
 #include "demo_project.h"
 #include "dialogs/coco_import_dialog.h"
+#include "help/shortcuts_dialog.h"
 #include "inspect/inspect_panel.h"
 #include "ml/device.h"
 #include "project_session.h"
 #include "train/train_panel.h"
+#include "view/image_file.h"
 #include "view/image_view.h"
 
 namespace mls {
@@ -147,6 +149,8 @@ void MainWindow::buildMenus() {
   connect(dark_action_, &QAction::toggled, this, &MainWindow::setDarkPalette);
 
   auto* help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(tr("&Keyboard shortcuts"), QKeySequence(Qt::Key_F1), this,
+                  [this] { ShortcutsDialog(this, annotate_->keyBindings()).exec(); });
   help->addAction(tr("&About"), this, [this] {
     QMessageBox::about(this, tr("About Multi-Label Studio"),
                        tr("<b>Multi-Label Studio</b><p>Annotate one positive label per image, train Query2Label "
@@ -209,7 +213,10 @@ void MainWindow::showCurrentImage() {
     return;
   }
   const auto record = session_->store()->image(id);
-  if (!record) return;
+  if (!record) {
+    view_->showMessage(tr("Image %1 is not in this project.").arg(id));
+    return;
+  }
   const QString caption = QString::fromStdString(record->file_name);
   const QImage overlay = inspect_->currentOverlay();
   if (tabs_->currentIndex() == static_cast<int>(Tab::Inspect) && !overlay.isNull()) {
@@ -218,11 +225,17 @@ void MainWindow::showCurrentImage() {
   }
   // Decoded once per image: tab switches and overlay changes show the same picture again.
   if (id != decoded_id_) {
-    QImageReader reader(QString::fromStdString(session_->store()->imagePath(*record)));
-    decoded_ = reader.read();
+    ImageFile file = readImageFile(QString::fromStdString(session_->store()->imagePath(*record)));
+    if (file.image.isNull()) {
+      // Not cached: the next visit reads again, so a folder moved back shows up without reopening.
+      decoded_ = QImage();
+      decoded_id_ = -1;
+      view_->showMessage(file.error);
+      statusBar()->showMessage(file.error, 5000);
+      return;
+    }
+    decoded_ = std::move(file.image);
     decoded_id_ = id;
-    if (decoded_.isNull())
-      statusBar()->showMessage(tr("Cannot show %1: %2").arg(caption, reader.errorString()), 5000);
   }
   view_->setImage(decoded_, caption);
 }
