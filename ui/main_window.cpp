@@ -31,12 +31,14 @@
 #include "dialogs/single_positive_dialog.h"
 #include "export_actions.h"
 #include "guide/first_steps_guide.h"
+#include "help/shortcuts_dialog.h"
 #include "inspect/inspect_panel.h"
 #include "ml/device.h"
 #include "project_session.h"
 #include "train/train_form.h"
 #include "train/train_panel.h"
 #include "train/train_presets.h"
+#include "view/image_file.h"
 #include "view/image_view.h"
 
 namespace mls {
@@ -186,6 +188,8 @@ void MainWindow::buildMenus() {
     guide_->setExpanded(true);
     guide_->show();
   });
+  help->addAction(tr("&Keyboard shortcuts"), QKeySequence(Qt::Key_F1), this,
+                  [this] { ShortcutsDialog(this, annotate_->keyBindings()).exec(); });
   help->addAction(tr("&About"), this, [this] {
     QMessageBox::about(this, tr("About Multi-Label Studio"),
                        tr("<b>Multi-Label Studio</b><p>Annotate one positive label per image, train Query2Label "
@@ -275,7 +279,10 @@ void MainWindow::showCurrentImage() {
     return;
   }
   const auto record = session_->store()->image(id);
-  if (!record) return;
+  if (!record) {
+    view_->showMessage(tr("Image %1 is not in this project.").arg(id));
+    return;
+  }
   const QString caption = QString::fromStdString(record->file_name);
   const QImage overlay = inspect_->currentOverlay();
   if (tabs_->currentIndex() == static_cast<int>(Tab::Inspect) && !overlay.isNull()) {
@@ -284,11 +291,17 @@ void MainWindow::showCurrentImage() {
   }
   // Decoded once per image: tab switches and overlay changes show the same picture again.
   if (id != decoded_id_) {
-    QImageReader reader(QString::fromStdString(session_->store()->imagePath(*record)));
-    decoded_ = reader.read();
+    ImageFile file = readImageFile(QString::fromStdString(session_->store()->imagePath(*record)));
+    if (file.image.isNull()) {
+      // Not cached: the next visit reads again, so a folder moved back shows up without reopening.
+      decoded_ = QImage();
+      decoded_id_ = -1;
+      view_->showMessage(file.error);
+      statusBar()->showMessage(file.error, 5000);
+      return;
+    }
+    decoded_ = std::move(file.image);
     decoded_id_ = id;
-    if (decoded_.isNull())
-      statusBar()->showMessage(tr("Cannot show %1: %2").arg(caption, reader.errorString()), 5000);
   }
   view_->setImage(decoded_, caption);
 }

@@ -7,6 +7,9 @@
 #include <QFile>
 #include <QLineEdit>
 #include <QListView>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QVBoxLayout>
 #include <QTemporaryDir>
 #include <QToolButton>
 #include <QUndoStack>
@@ -25,7 +28,8 @@ using mls::AnnotationSource;
 
 namespace {
 // Demo classes: ids 1..12 = red {circle, square, triangle, star, cross, ring}, blue {same}.
-constexpr int64_t kRedCircle = 1, kRedSquare = 2, kRedStar = 4, kBlueCircle = 7, kBlueStar = 10;
+constexpr int64_t kRedCircle = 1, kRedSquare = 2, kRedTriangle = 3, kRedStar = 4, kBlueCircle = 7, kBlueTriangle = 9,
+                  kBlueStar = 10;
 constexpr int kTrain = 120;  // train image ids 1..120, val 121..160
 }  // namespace
 
@@ -167,24 +171,21 @@ class TestAnnotate : public QObject {
     AnnotatePanel panel(&session);
     activate(panel);
     session.setCurrentImage(1);
-    panel.setPinned(kBlueCircle, true);
-    QCOMPARE(panel.quickKeyCategories(), std::vector<int64_t>{kBlueCircle});
+    panel.setPinned(kBlueCircle, true);  // pinned first; the first classes fill the other keys
+    QCOMPARE(panel.quickKeyCategories(), (std::vector<int64_t>{kBlueCircle, 1, 2, 3, 4, 5, 6, 8, 9}));
     QVERIFY(panel.quickKeyButton(1)->text().contains("blue circle"));
-    QVERIFY(!panel.quickKeyButton(2)->isEnabled());
+    QVERIFY(panel.quickKeyButton(2)->text().startsWith("2  red circle"));
 
     QTest::keyClick(&panel, Qt::Key_1);
     QCOMPARE(storedPositive(project, 1)->category_id, kBlueCircle);
     QCOMPARE(session.currentImage(), qint64(2));
 
-    clickPaletteEntry(panel, kRedStar);  // used once: becomes key 2
-    QCOMPARE(panel.quickKeyCategories(), (std::vector<int64_t>{kBlueCircle, kRedStar}));
+    clickPaletteEntry(panel, kBlueStar);  // no key yet: takes the highest key of an unused class (9)
+    QCOMPARE(panel.quickKeyCategories(), (std::vector<int64_t>{kBlueCircle, 1, 2, 3, 4, 5, 6, 8, kBlueStar}));
     QCOMPARE(session.currentImage(), qint64(3));
-    QTest::keyClick(&panel, Qt::Key_2);
-    QCOMPARE(storedPositive(project, 3)->category_id, kRedStar);
+    QTest::keyClick(&panel, Qt::Key_9);
+    QCOMPARE(storedPositive(project, 3)->category_id, kBlueStar);
     QCOMPARE(session.currentImage(), qint64(4));
-    QTest::keyClick(&panel, Qt::Key_5);  // an empty key does nothing
-    QCOMPARE(session.currentImage(), qint64(4));
-    QVERIFY(!storedPositive(project, 4).has_value());
 
     // A / D and the arrows walk the train split; S jumps to the next unannotated image.
     QTest::keyClick(&panel, Qt::Key_D);
@@ -209,33 +210,203 @@ class TestAnnotate : public QObject {
     QCOMPARE(session.currentImage(), qint64(4));
     QVERIFY(!storedPositive(project, 4).has_value());
 
-    // Pins live in the project: a new panel on a reopened project has them on the same keys.
+    // Pins live in the project: a new panel on a reopened project has them on the same keys, and the
+    // classes used most so far (blue star twice, blue circle pinned) on the others, in class order.
+    session.store()->setSinglePositive(5, kBlueStar, AnnotationSource::User);
     mls::ProjectSession again;
     QVERIFY(again.open(project));
     AnnotatePanel second(&again);
-    QCOMPARE(second.quickKeyCategories(), std::vector<int64_t>{kBlueCircle});
+    QCOMPARE(second.quickKeyCategories(), (std::vector<int64_t>{kBlueCircle, 1, 2, 3, 4, 5, 6, 8, kBlueStar}));
   }
 
   void quickSlotsKeepKeysStable() {
+    std::vector<int64_t> classes;
+    for (int64_t id = 1; id <= 12; ++id) classes.push_back(id);
     mls::QuickLabelSlots s;
-    for (int64_t id = 1; id <= 9; ++id) s.use(id);
-    s.use(3);
+    s.seed(classes, {});  // a fresh project: key k is class k
+    QCOMPARE(s.slotCategories(), (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9}));
+    s.seed(classes, {{12, 5}, {10, 2}});  // the most used get keys, which stay in class order
+    QCOMPARE(s.slotCategories(), (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7, 10, 12}));
     s.use(1);
-    s.use(20);  // replaces the least recently used (2) in place
-    QCOMPARE(s.categoryForKey(2), int64_t(20));
-    QCOMPARE(s.keyOf(1), 1);
-    QCOMPARE(s.keyOf(3), 3);
-    QVERIFY(s.setPinned(7, true));  // pinned classes come first; 7 leaves its recent key
-    QCOMPARE(s.slotCategories(), (std::vector<int64_t>{7, 1, 20, 3, 4, 5, 6, 8, 9}));
-    QVERIFY(s.setPinned(30, true));  // one key fewer for recents: the least recently used (4) drops out
-    QCOMPARE(s.slotCategories(), (std::vector<int64_t>{7, 30, 1, 20, 3, 5, 6, 8, 9}));
+    s.use(1);
+    s.use(11);  // replaces the least used in place: of the unused 2..7, the highest key (7)
+    QCOMPARE(s.slotCategories(), (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 11, 10, 12}));
+    s.use(8);
+    QCOMPARE(s.keyOf(8), 6);
+    QCOMPARE(s.keyOf(11), 7);  // keys already handed out do not move
+    s.use(2);
+    s.use(9);  // unused 3..5 left: 5 goes
+    QCOMPARE(s.slotCategories(), (std::vector<int64_t>{1, 2, 3, 4, 9, 8, 11, 10, 12}));
+    QVERIFY(s.setPinned(7, true));  // pinned classes come first; one key fewer for the rest: 4 drops out
+    QCOMPARE(s.slotCategories(), (std::vector<int64_t>{7, 1, 2, 3, 9, 8, 11, 10, 12}));
     QCOMPARE(s.keyOf(4), 0);
     QVERIFY(s.setPinned(7, false));
-    QCOMPARE(s.keyOf(7), 9);  // unpinned, it stays reachable as a recent class
-    QCOMPARE(s.categoryForKey(1), int64_t(30));
+    QCOMPARE(s.keyOf(7), 9);  // unpinned, it stays reachable on the key that came free
+    QCOMPARE(s.categoryForKey(1), int64_t(1));
     QCOMPARE(s.categoryForKey(10), int64_t(-1));
+    s.clear();
+    s.seed({4, 5, 6}, {});  // fewer classes than keys
+    QCOMPARE(s.slotCategories(), (std::vector<int64_t>{4, 5, 6}));
+    QCOMPARE(s.categoryForKey(4), int64_t(-1));
     QCOMPARE(mls::QuickLabelSlots::decode(mls::QuickLabelSlots::encode({7, 12, 3})), (std::vector<int64_t>{7, 12, 3}));
     QCOMPARE(mls::QuickLabelSlots::decode("4,x,5"), (std::vector<int64_t>{4, 5}));
+  }
+
+  void numberKeysWorkOnAFreshProject() {
+    // Issue 9: on a fresh project 1-9 did nothing until a first click, and nothing said so.
+    const QString project = freshProject();
+    mls::ProjectSession session;
+    QVERIFY(session.open(project));
+    AnnotatePanel panel(&session);
+    activate(panel);
+    session.setCurrentImage(1);
+    QCOMPARE(panel.quickKeyCategories(), (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9}));
+    for (int k = 1; k <= 9; ++k) {
+      QVERIFY(panel.quickKeyButton(k)->isEnabled());
+      QVERIFY2(panel.quickKeyButton(k)->text().startsWith(QString::number(k) + "  "),
+               qPrintable(panel.quickKeyButton(k)->text()));
+    }
+    auto* model = panel.paletteModel();
+    QCOMPARE(model->data(model->index(model->rowOfCategory(kRedCircle)), Qt::DisplayRole).toString(),
+             QString("red circle  [1]"));
+    QTest::keyClick(&panel, Qt::Key_3);
+    QCOMPARE(storedPositive(project, 1)->category_id, kRedTriangle);
+    QCOMPARE(session.currentImage(), qint64(2));
+    QTest::keyClick(&panel, Qt::Key_3);  // the key did not move after its use
+    QCOMPARE(storedPositive(project, 2)->category_id, kRedTriangle);
+  }
+
+  void enterNeverReplacesYourLabelSilently() {
+    // Issue 9: Enter turned a correct "red triangle (by you)" into the model's wrong "blue triangle".
+    const QString project = freshProject();
+    mls::ProjectSession session;
+    QVERIFY(session.open(project));
+    const int64_t run = session.store()->createRun("suggest", "q2l", "{}", "");
+    std::vector<float> s(12, 0.1f);
+    s[8] = 0.9f;  // blue triangle
+    session.store()->storePredictions(run, {{1, s}, {2, s}});
+    QWidget window;  // the panel among other widgets of the window, as in the app
+    auto* panel = new AnnotatePanel(&session);
+    auto* spin = new QSpinBox;
+    auto* button = new QPushButton("elsewhere");
+    button->setAutoDefault(true);  // Return clicks it
+    auto* layout = new QVBoxLayout(&window);
+    layout->addWidget(panel);
+    layout->addWidget(spin);
+    layout->addWidget(button);
+    activate(window);
+    session.setCurrentRun(run);
+    session.setCurrentImage(1);
+    panel->setAdvanceAfterLabelling(false);
+    QVERIFY(panel->assignCategory(kRedTriangle));
+    int asked = 0;
+    QString question;
+    bool answer = false;
+    panel->setConfirmFunction([&](const QString&, const QString& q) {
+      ++asked;
+      question = q;
+      return answer;
+    });
+    panel->setFocus();
+    QTRY_VERIFY(panel->hasFocus());
+
+    QTest::keyClick(panel, Qt::Key_Return);
+    QCOMPARE(asked, 1);
+    QVERIFY2(question.contains("red triangle") && question.contains("blue triangle") && question.contains("by you"),
+             qPrintable(question));
+    QCOMPARE(storedPositive(project, 1)->category_id, kRedTriangle);
+    QCOMPARE(storedPositive(project, 1)->source, AnnotationSource::User);
+    QVERIFY(!panel->acceptSuggestion());  // the Accept button takes the same path
+    QCOMPARE(asked, 2);
+    QCOMPARE(storedPositive(project, 1)->category_id, kRedTriangle);
+
+    // A Return that belongs to another widget never reaches the accept action (image 2 has no label).
+    session.setCurrentImage(2);
+    for (QWidget* w : std::initializer_list<QWidget*>{panel->searchBox(), spin, button}) {
+      w->setFocus();
+      QTRY_VERIFY(w->hasFocus());
+      QTest::keyClick(w, Qt::Key_Return);
+      QVERIFY2(!storedPositive(project, 2).has_value(), w->metaObject()->className());
+    }
+    // On an image without a label Enter accepts, without asking.
+    panel->setFocus();
+    QTRY_VERIFY(panel->hasFocus());
+    QTest::keyClick(panel, Qt::Key_Return);
+    QCOMPARE(storedPositive(project, 2)->category_id, kBlueTriangle);
+    QCOMPARE(storedPositive(project, 2)->source, AnnotationSource::AcceptedSuggestion);
+    QCOMPARE(asked, 2);
+    // Agreeing with the stored label: nothing to ask, nothing written.
+    QTest::keyClick(panel, Qt::Key_Return);
+    QCOMPARE(asked, 2);
+    QCOMPARE(panel->undoStack()->count(), 2);
+
+    // Confirmed: replaced, and undo brings the user's label back with its source.
+    session.setCurrentImage(1);
+    answer = true;
+    QTest::keyClick(panel, Qt::Key_Return);
+    QCOMPARE(asked, 3);
+    QCOMPARE(storedPositive(project, 1)->category_id, kBlueTriangle);
+    QCOMPARE(storedPositive(project, 1)->source, AnnotationSource::AcceptedSuggestion);
+    panel->undoStack()->undo();
+    QCOMPARE(storedPositive(project, 1)->category_id, kRedTriangle);
+    QCOMPARE(storedPositive(project, 1)->source, AnnotationSource::User);
+  }
+
+  void stepKeysFollowTheChosenOrder() {
+    // Issue 9: "Next: most uncertain" changed only the jump after labelling; D and Next still went by id.
+    const QString project = freshProject();
+    mls::ProjectSession session;
+    QVERIFY(session.open(project));
+    const int64_t run = session.store()->createRun("rank", "mlspl", "{}", "");
+    auto row = [](float top) {
+      std::vector<float> v(12, 0.01f);
+      v[3] = top;
+      return v;
+    };
+    session.store()->storePredictions(run, {{10, row(0.75f)}, {20, row(0.6f)}, {40, row(0.51f)}, {130, row(0.5f)}});
+    AnnotatePanel panel(&session);
+    activate(panel);
+    session.setCurrentRun(run);
+    session.setCurrentImage(40);
+    panel.setNextOrder(AnnotatePanel::NextOrder::MostUncertain);
+    QTRY_VERIFY(panel.uncertaintyRankingReady());
+
+    QTest::keyClick(&panel, Qt::Key_D);
+    QCOMPARE(session.currentImage(), qint64(20));
+    QTest::keyClick(&panel, Qt::Key_Right);
+    QCOMPARE(session.currentImage(), qint64(10));
+    panel.goToNextImage();  // the Next button; after the scored images the others follow by id
+    QCOMPARE(session.currentImage(), qint64(1));
+    QTest::keyClick(&panel, Qt::Key_A);
+    QCOMPARE(session.currentImage(), qint64(10));
+    QTest::keyClick(&panel, Qt::Key_Left);
+    QCOMPARE(session.currentImage(), qint64(20));
+    session.setCurrentImage(9);
+    QTest::keyClick(&panel, Qt::Key_D);
+    QCOMPARE(session.currentImage(), qint64(11));  // 10 was visited among the scored ones
+    session.setCurrentImage(40);
+    QTest::keyClick(&panel, Qt::Key_A);  // wraps to the last unscored train image
+    QCOMPARE(session.currentImage(), qint64(kTrain));
+    QCOMPARE(panel.neighbourInOrder(130, true).value_or(-1), int64_t(40));  // from a val image: the top
+
+    panel.setNextOrder(AnnotatePanel::NextOrder::InOrder);
+    session.setCurrentImage(40);
+    QTest::keyClick(&panel, Qt::Key_D);
+    QCOMPARE(session.currentImage(), qint64(41));
+  }
+
+  void keyBindingsListEveryKey() {
+    const QString project = freshProject();
+    mls::ProjectSession session;
+    QVERIFY(session.open(project));
+    AnnotatePanel panel(&session);
+    QStringList keys;
+    for (const auto& b : panel.keyBindings()) {
+      QVERIFY(!b.action.isEmpty() && !b.context.isEmpty());
+      keys << b.keys;
+    }
+    for (const char* k : {"D, Right", "A, Left", "S", "1 \u2013 9", "Return, Enter", "/", "Esc"})
+      QVERIFY2(keys.contains(QString::fromUtf8(k)), qPrintable(keys.join(" | ")));
   }
 
   void matchRanking() {
@@ -268,9 +439,17 @@ class TestAnnotate : public QObject {
     QTest::keyClick(panel.searchBox(), Qt::Key_Return);
     QCOMPARE(storedPositive(project, 1)->category_id, kBlueStar);
     QCOMPARE(session.currentImage(), qint64(2));
-    QVERIFY(panel.searchBox()->text().isEmpty());  // ready for the next name, focus stays
-    QVERIFY(panel.searchBox()->hasFocus());
+    QVERIFY(panel.searchBox()->text().isEmpty());
     QCOMPARE(model->rowCount(), 12);
+    // Issue 9: focus leaves the box, so the next number key labels instead of typing into it.
+    QTRY_VERIFY(!panel.searchBox()->hasFocus());
+    QVERIFY(QApplication::focusWidget() != nullptr);
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_2);
+    QCOMPARE(storedPositive(project, 2)->category_id, kRedSquare);
+    QVERIFY(panel.searchBox()->text().isEmpty());
+    QCOMPARE(session.currentImage(), qint64(3));
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_Slash);  // "/" goes back to the search box
+    QTRY_VERIFY(panel.searchBox()->hasFocus());
 
     // "st": the two stars, in class order; Down moves the highlight and Enter takes it.
     QTest::keyClicks(panel.searchBox(), "st");
@@ -279,14 +458,17 @@ class TestAnnotate : public QObject {
     QCOMPARE(model->categoryIdAt(1), kBlueStar);
     QTest::keyClick(panel.searchBox(), Qt::Key_Down);
     QTest::keyClick(panel.searchBox(), Qt::Key_Enter);
-    QCOMPARE(storedPositive(project, 2)->category_id, kBlueStar);
-    QCOMPARE(session.currentImage(), qint64(3));
+    QCOMPARE(storedPositive(project, 3)->category_id, kBlueStar);
+    QCOMPARE(session.currentImage(), qint64(4));
 
-    // No match: Enter stores nothing. Escape clears the query.
+    // No match: Enter stores nothing and the box keeps focus to fix the typo. Escape clears the query.
+    panel.searchBox()->setFocus();
+    QTRY_VERIFY(panel.searchBox()->hasFocus());
     QTest::keyClicks(panel.searchBox(), "zebra");
     QCOMPARE(model->rowCount(), 0);
     QTest::keyClick(panel.searchBox(), Qt::Key_Return);
-    QVERIFY(!storedPositive(project, 3).has_value());
+    QVERIFY(!storedPositive(project, 4).has_value());
+    QVERIFY(panel.searchBox()->hasFocus());
     QTest::keyClick(panel.searchBox(), Qt::Key_Escape);
     QVERIFY(panel.searchBox()->text().isEmpty());
     QCOMPARE(model->rowCount(), 12);
@@ -386,6 +568,10 @@ class TestAnnotate : public QObject {
         {6, {0.54f, 0.3f}}, {7, {0.75f, 0.0f}}, {8, {0.25f}},       {200, {0.5f, 0.5f}}};
     const std::unordered_set<int64_t> train{1, 2, 3, 4, 5, 6, 7, 8};
     QCOMPARE(mls::rankByUncertainty(scores, train), (std::vector<int64_t>{2, 5, 6, 4, 3, 7, 8, 1}));
+    // The walk for next / previous: ranked first, then the unscored by id, each image once.
+    const auto order = mls::makeUncertaintyOrder({5, 2}, {1, 2, 3, 5});
+    QCOMPARE(order.walk, (std::vector<int64_t>{5, 2, 1, 3}));
+    QCOMPARE(order.position.at(1), size_t(2));
 
     const QString project = freshProject({30});
     mls::ProjectSession session;
@@ -479,6 +665,8 @@ class TestAnnotate : public QObject {
     QCOMPARE(panel.paletteModel()->rowCount(), 2);
     QTest::keyClick(panel.searchBox(), Qt::Key_Return);
     QCOMPARE(storedPositive(project, 1)->category_id, cats[10].id);  // green zebra
+    panel.searchBox()->setFocus();
+    QTRY_VERIFY(panel.searchBox()->hasFocus());
     QTest::keyClicks(panel.searchBox(), "giraffe");  // by supercategory too: all 11 giraffes, names first
     QCOMPARE(panel.paletteModel()->rowCount(), 11);
     QTest::keyClick(panel.searchBox(), Qt::Key_Escape);
@@ -492,6 +680,10 @@ class TestAnnotate : public QObject {
     panel.groundTruthToggle()->setChecked(true);
     QVERIFY(panel.groundTruthText().contains("green sheep") && panel.groundTruthText().contains("grey bear"));
     QTest::keyClicks(panel.searchBox(), "b");
+    // Issue 9: the panel must fit next to the image on a 1280x720 screen, with long class names pinned.
+    panel.setPinned(cats[0].id, true);
+    QVERIFY2(panel.minimumSizeHint().width() <= 380 && panel.minimumSizeHint().height() <= 500,
+             qPrintable(QString("%1x%2").arg(panel.minimumSizeHint().width()).arg(panel.minimumSizeHint().height())));
     const QByteArray out = qgetenv("MLS_ANNOTATE_SCREENSHOT");
     if (!out.isEmpty()) QVERIFY(panel.grab().save(QString::fromLocal8Bit(out) + "_110.png"));
   }

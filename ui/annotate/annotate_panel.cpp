@@ -11,6 +11,7 @@
 #include <QLineEdit>
 #include <QListView>
 #include <QMenu>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
@@ -22,6 +23,7 @@
 #include <QtConcurrent/QtConcurrentRun>
 #include <algorithm>
 
+#include "annotate/focus_keys.h"
 #include "annotate/label_palette_model.h"
 #include "annotate/palette_chip_delegate.h"
 #include "annotate/set_single_positive_command.h"
@@ -33,12 +35,25 @@ namespace mls {
 
 namespace {
 const char* const kPinnedMetaKey = "annotate.pinned";
+constexpr int kQuickKeyNameWidth = 84;  // px: three key buttons fit a ~300 px wide panel
 
 ImageFilter trainFilter(std::optional<bool> annotated = std::nullopt) {
   ImageFilter f;
   f.split = Split::Train;
   f.annotated = annotated;
   return f;
+}
+
+// Enter and Escape both keep the label: a second Enter pressed out of habit must not replace it.
+bool askToReplace(QWidget* parent, const QString& title, const QString& question) {
+  QMessageBox box(QMessageBox::Question, title, question, QMessageBox::NoButton, parent);
+  box.setTextFormat(Qt::RichText);
+  QPushButton* replace = box.addButton(QObject::tr("Replace"), QMessageBox::DestructiveRole);
+  QPushButton* keep = box.addButton(QObject::tr("Keep my label"), QMessageBox::RejectRole);
+  box.setDefaultButton(keep);
+  box.setEscapeButton(keep);
+  box.exec();
+  return box.clickedButton() == replace;
 }
 
 QString sourceText(AnnotationSource s) {
@@ -54,7 +69,8 @@ QString sourceText(AnnotationSource s) {
 AnnotatePanel::AnnotatePanel(ProjectSession* session, QWidget* parent) : QWidget(parent), session_(session) {
   undo_ = new QUndoStack(this);
   palette_ = new LabelPaletteModel(this);
-  ranking_watcher_ = new QFutureWatcher<std::vector<int64_t>>(this);
+  ranking_watcher_ = new QFutureWatcher<UncertaintyOrder>(this);
+  confirm_ = [this](const QString& title, const QString& question) { return askToReplace(this, title, question); };
   connect(ranking_watcher_, &QFutureWatcherBase::finished, this, &AnnotatePanel::onRankingFinished);
   buildUi();
   buildShortcuts();
@@ -93,8 +109,12 @@ void AnnotatePanel::onProjectOpened() {
     if (!session_->categoryById(id)) slots_.setPinned(id, false);
   search_->clear();
   search_->setPlaceholderText(tr("Search %1 classes (/), Enter assigns the top match").arg(palette_->totalCategories()));
-  reloadAnnotatedSet();
-  ranking_.clear();
+  const auto uses = reloadAnnotatedSet();
+  // Number keys work from the first image: the first classes, or on a reopened project the most used ones.
+  std::vector<int64_t> classes;
+  for (const auto& c : session_->categories()) classes.push_back(c.id);
+  slots_.seed(classes, uses);
+  ranking_ = {};
   ranking_ready_ = false;
   ranking_run_ = -1;
   ++ranking_generation_;
@@ -103,18 +123,23 @@ void AnnotatePanel::onProjectOpened() {
   if (order_ == NextOrder::MostUncertain) startRanking();
 }
 
-void AnnotatePanel::reloadAnnotatedSet() {
+std::unordered_map<int64_t, int64_t> AnnotatePanel::reloadAnnotatedSet() {
   annotated_train_.clear();
   train_total_ = 0;
+  std::unordered_map<int64_t, int64_t> uses;
   if (auto* store = session_->store()) {
     try {
-      for (const auto& [image_id, sp] : store->singlePositives(Split::Train)) annotated_train_.insert(image_id);
+      for (const auto& [image_id, sp] : store->singlePositives(Split::Train)) {
+        annotated_train_.insert(image_id);
+        ++uses[sp.category_id];
+      }
       train_total_ = store->countImages(trainFilter());
     } catch (const std::exception& e) {
       report(QString::fromUtf8(e.what()));
     }
   }
   refreshProgress();
+  return uses;
 }
 
 void AnnotatePanel::onCurrentImageChanged() { refreshImage(); }
@@ -143,7 +168,7 @@ void AnnotatePanel::onAnnotationChanged(qint64 image_id) {
 
 void AnnotatePanel::onRunChanged() {
   // New or finished runs may bring new scores: rank again when needed, refresh the suggestion now.
-  ranking_.clear();
+  ranking_ = {};
   ranking_ready_ = false;
   ranking_run_ = -1;
   ++ranking_generation_;
@@ -251,8 +276,13 @@ void AnnotatePanel::refreshQuickKeys() {
     if (k <= static_cast<int>(keys.size())) {
       const int64_t id = keys[static_cast<size_t>(k - 1)];
       const bool pinned = slots_.isPinned(id);
-      b->setText(QStringLiteral("%1  %2%3").arg(k).arg(pinned ? QStringLiteral("\u2605 ") : QString(), categoryName(id)));
-      b->setToolTip(tr("Key %1: label as %2%3").arg(k).arg(categoryName(id), pinned ? tr(" (pinned)") : tr(" (recent)")));
+      // Elided so a long class name cannot widen the panel; the tooltip has it whole.
+      const QString name = b->fontMetrics().elidedText(categoryName(id), Qt::ElideMiddle, kQuickKeyNameWidth);
+      b->setText(QStringLiteral("%1  %2%3").arg(k).arg(pinned ? QStringLiteral("\u2605 ") : QString(), name));
+      b->setToolTip(tr("Key %1: label as %2%3")
+                        .arg(k)
+                        .arg(categoryName(id), pinned ? tr(" (pinned; right-click to unpin)")
+                                                      : tr(" (right-click to pin it to this key)")));
       b->setEnabled(true);
     } else {
       b->setText(QStringLiteral("%1  \u2014").arg(k));
@@ -313,7 +343,11 @@ bool AnnotatePanel::assignQuickKey(int key) {
 
 bool AnnotatePanel::assignSearchMatch() {
   const QModelIndex highlighted = palette_view_->currentIndex();
-  if (search_->text().trimmed().isEmpty() && !highlighted.isValid()) return acceptSuggestion();
+  // Enter in the search box labels with a class the user typed, never with the model's suggestion.
+  if (search_->text().trimmed().isEmpty() && !highlighted.isValid()) {
+    Q_EMIT statusMessage(tr("Type part of a class name, then Enter. (Esc leaves the search box.)"));
+    return false;
+  }
   const int row = highlighted.isValid() ? highlighted.row() : 0;
   const int64_t id = palette_->categoryIdAt(row);
   if (id < 0) {
@@ -321,7 +355,13 @@ bool AnnotatePanel::assignSearchMatch() {
     return false;
   }
   const bool stored = assignCategory(id);
-  if (stored) search_->clear();  // ready for the next image's name; focus stays in the box
+  if (stored) {
+    search_->clear();
+    // Hand the keys back: the next number key or A/D must label or move, not type into the box ("/" returns).
+    // The panel, not the palette: a palette given focus by the keyboard highlights its first class, which
+    // the next Enter would then store instead of accepting the suggestion.
+    setFocus(Qt::OtherFocusReason);
+  }
   return stored;
 }
 
@@ -329,6 +369,30 @@ bool AnnotatePanel::acceptSuggestion() {
   if (!suggestion_) {
     Q_EMIT statusMessage(tr("No suggestion for this image (the current run has no stored scores for it)."));
     return false;
+  }
+  std::optional<SinglePositive> current;
+  try {
+    if (auto* store = session_->store(); store && session_->currentImage() >= 0)
+      current = store->singlePositive(session_->currentImage());
+  } catch (const std::exception& e) {
+    report(QString::fromUtf8(e.what()));
+    return false;
+  }
+  if (current && current->category_id == *suggestion_) {
+    // Nothing to replace: the suggestion agrees, so Enter just moves on as a click on the same class would.
+    Q_EMIT statusMessage(tr("Already labelled %1.").arg(categoryName(current->category_id)));
+    if (advance_toggle_->isChecked()) goToNextUnannotated();
+    return false;
+  }
+  if (current) {
+    const QString question =
+        tr("This image is already labelled <b>%1</b> (%2).<p>Replace it with the model's suggestion <b>%3</b>?")
+            .arg(categoryName(current->category_id).toHtmlEscaped(), sourceText(current->source),
+                 categoryName(*suggestion_).toHtmlEscaped());
+    if (!confirm_(tr("Replace label?"), question)) {
+      Q_EMIT statusMessage(tr("Kept the label %1.").arg(categoryName(current->category_id)));
+      return false;
+    }
   }
   return assignCategory(*suggestion_, AnnotationSource::AcceptedSuggestion);
 }
@@ -356,6 +420,9 @@ bool AnnotatePanel::clearLabel() {
 }
 
 void AnnotatePanel::onEnterPressed() {
+  // The shortcut is already off while such a widget has focus; checked again in case focus moved without
+  // a focusChanged (a popup, a window switch).
+  if (usesReturn(QApplication::focusWidget())) return;
   // Enter on a highlighted palette entry labels with it; anywhere else it accepts the suggestion.
   if (palette_view_->hasFocus() && palette_view_->currentIndex().isValid()) {
     assignCategory(palette_->categoryIdAt(palette_view_->currentIndex().row()));
@@ -366,25 +433,33 @@ void AnnotatePanel::onEnterPressed() {
 
 // ----------------------------------------------------------------------------------------- navigation
 
-void AnnotatePanel::goToNextImage() {
+std::optional<int64_t> AnnotatePanel::neighbourInOrder(int64_t current, bool forward) {
+  if (order_ == NextOrder::MostUncertain && ranking_ready_ && !ranking_.walk.empty()) {
+    const auto& walk = ranking_.walk;
+    const auto it = ranking_.position.find(current);
+    // From outside the walk (a val image, or none yet) D starts at the most uncertain image, A at the end.
+    if (it == ranking_.position.end()) return forward ? walk.front() : walk.back();
+    const size_t n = walk.size();
+    return walk[forward ? (it->second + 1) % n : (it->second + n - 1) % n];
+  }
   auto* store = session_->store();
-  if (!store) return;
+  if (!store) return std::nullopt;
+  // With no image yet, "previous" starts from the end of the list.
+  const int64_t from = current < 0 && !forward ? INT64_MAX : current;
+  return store->neighbourImage(from, trainFilter(), forward);
+}
+
+void AnnotatePanel::goToNextImage() {
   try {
-    if (auto next = store->neighbourImage(session_->currentImage(), trainFilter(), true))
-      session_->setCurrentImage(*next);
+    if (auto next = neighbourInOrder(session_->currentImage(), true)) session_->setCurrentImage(*next);
   } catch (const std::exception& e) {
     report(QString::fromUtf8(e.what()));
   }
 }
 
 void AnnotatePanel::goToPreviousImage() {
-  auto* store = session_->store();
-  if (!store) return;
   try {
-    const int64_t current = session_->currentImage();
-    // With no image yet, "previous" starts from the end of the list.
-    if (auto prev = store->neighbourImage(current < 0 ? INT64_MAX : current, trainFilter(), false))
-      session_->setCurrentImage(*prev);
+    if (auto prev = neighbourInOrder(session_->currentImage(), false)) session_->setCurrentImage(*prev);
   } catch (const std::exception& e) {
     report(QString::fromUtf8(e.what()));
   }
@@ -392,7 +467,7 @@ void AnnotatePanel::goToPreviousImage() {
 
 std::optional<int64_t> AnnotatePanel::nextUnannotated(int64_t after) {
   if (order_ == NextOrder::MostUncertain && ranking_ready_) {
-    for (int64_t id : ranking_)
+    for (int64_t id : ranking_.ranked)
       if (id != after && !annotated_train_.count(id)) return id;
     // Every scored image is annotated: the ones without scores follow in id order.
   }
@@ -445,9 +520,9 @@ void AnnotatePanel::startRanking() {
   // The scores of a big project are tens of MB: read and sort them off the GUI thread.
   const std::string path = session_->path().toStdString();
   ranking_watcher_->setProperty("generation", generation);
-  ranking_watcher_->setFuture(QtConcurrent::run([path, run]() -> std::vector<int64_t> {
+  ranking_watcher_->setFuture(QtConcurrent::run([path, run]() -> UncertaintyOrder {
     try {
-      return loadUncertaintyRanking(path, run);
+      return loadUncertaintyOrder(path, run);
     } catch (const std::exception&) {
       return {};  // the panel falls back to the in-order walk
     }
@@ -465,8 +540,10 @@ void AnnotatePanel::onRankingFinished() {
   }
   ranking_ = ranking_watcher_->result();
   ranking_ready_ = true;
-  order_hint_->setText(ranking_.empty() ? tr("The current run has no stored scores: images follow in order.")
-                                        : tr("%1 scored train images ranked, most uncertain first.").arg(ranking_.size()));
+  order_hint_->setText(ranking_.ranked.empty()
+                           ? tr("The current run has no stored scores: images follow in order.")
+                           : tr("%1 scored images first (most uncertain first), then the rest by id.")
+                                 .arg(ranking_.ranked.size()));
   order_hint_->setVisible(true);
 }
 
@@ -498,7 +575,7 @@ bool AnnotatePanel::eventFilter(QObject* watched, QEvent* event) {
       case Qt::Key_Escape:
         // First Escape clears the query, a second hands the keys back to the shortcuts.
         if (!search_->text().isEmpty()) search_->clear();
-        else palette_view_->setFocus(Qt::OtherFocusReason);
+        else setFocus(Qt::OtherFocusReason);  // not the palette: see assignSearchMatch
         return true;
       default: break;
     }

@@ -1,15 +1,20 @@
 // The Annotate dock tab: a searchable label palette for 100+ classes, number keys for pinned and recent
 // classes, one click (or key) stores the current train image's single positive and moves on to the next
 // unannotated one, undo/redo, the "n / N annotated" count, hidden-by-default ground truth, and the current
-// run's suggestion (accepted with Enter) with an optional "most uncertain first" order.
+// run's suggestion (accepted with Enter; replacing an existing label needs a confirm) with an optional
+// "most uncertain first" order that drives every "next" and "previous".
 #pragma once
 #include <QFutureWatcher>
 #include <QWidget>
+#include <functional>
 #include <optional>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "annotate/quick_label_slots.h"
+#include "annotate/uncertainty_ranking.h"
+#include "help/key_binding.h"
 #include "data/store/project_types.h"
 
 class QCheckBox;
@@ -43,16 +48,23 @@ class AnnotatePanel : public QWidget {
   bool assignCategory(int64_t category_id, AnnotationSource source = AnnotationSource::User);
   bool assignQuickKey(int key);  // 1..9
   bool assignSearchMatch();      // the highlighted row of the filtered palette (the top match by default)
+  // Stores the suggestion. An image that already has a different label keeps it unless the confirm
+  // function (a dialog by default) says yes: the model never silently overwrites what someone chose.
   bool acceptSuggestion();
   bool clearLabel();
+  // Asked before a suggestion replaces a label; returns true to replace. Tests inject their own.
+  using ConfirmFunction = std::function<bool(const QString& title, const QString& question)>;
+  void setConfirmFunction(ConfirmFunction confirm) { confirm_ = std::move(confirm); }
 
-  // --- navigation (train split; wraps around)
+  // --- navigation (train split; wraps around). In "most uncertain" order, once the ranking is ready, next /
+  // previous walk the ranked images first and the unscored ones after them in id order.
   void goToNextImage();
   void goToPreviousImage();
+  std::optional<int64_t> neighbourInOrder(int64_t current, bool forward);  // what D (forward) / A would pick
   void goToNextUnannotated();                           // in the chosen order
   std::optional<int64_t> nextUnannotated(int64_t after);  // what goToNextUnannotated would pick
 
-  // --- number keys: pinned classes first, then the most recently used
+  // --- number keys: pinned classes first, then the most used (the first classes on a fresh project)
   void setPinned(int64_t category_id, bool pinned);
   std::vector<int64_t> quickKeyCategories() const { return slots_.slotCategories(); }
 
@@ -61,7 +73,7 @@ class AnnotatePanel : public QWidget {
   void setNextOrder(NextOrder order);
   NextOrder nextOrder() const { return order_; }
   bool uncertaintyRankingReady() const { return ranking_ready_; }
-  const std::vector<int64_t>& uncertaintyRanking() const { return ranking_; }
+  const std::vector<int64_t>& uncertaintyRanking() const { return ranking_.ranked; }
 
   // --- state, for the main window and tests (shortcuts are Qt::WindowShortcut, so keys work while the image
   // view has focus; every key is off while a text field has focus)
@@ -79,6 +91,8 @@ class AnnotatePanel : public QWidget {
   LabelPaletteModel* paletteModel() const { return palette_; }
   QCheckBox* groundTruthToggle() const { return gt_toggle_; }
   QToolButton* quickKeyButton(int key) const;  // 1..9
+  // Every key the panel binds, recorded as the shortcuts are made (for Help > Keyboard shortcuts).
+  const std::vector<KeyBinding>& keyBindings() const { return bindings_; }
 
  Q_SIGNALS:
   void errorOccurred(const QString& message);  // a write failed; the label was not stored
@@ -94,7 +108,7 @@ class AnnotatePanel : public QWidget {
   void onCurrentImageChanged();
   void onAnnotationChanged(qint64 image_id);
   void onRunChanged();
-  void reloadAnnotatedSet();
+  std::unordered_map<int64_t, int64_t> reloadAnnotatedSet();  // returns how often each class is used
   void refreshImage();
   void refreshProgress();
   void refreshQuickKeys();
@@ -124,11 +138,12 @@ class AnnotatePanel : public QWidget {
   float suggestion_score_ = 0;
 
   NextOrder order_ = NextOrder::InOrder;
-  std::vector<int64_t> ranking_;
+  UncertaintyOrder ranking_;
   bool ranking_ready_ = false;
   int64_t ranking_run_ = -1;
   int ranking_generation_ = 0;
-  QFutureWatcher<std::vector<int64_t>>* ranking_watcher_ = nullptr;
+  QFutureWatcher<UncertaintyOrder>* ranking_watcher_ = nullptr;
+  ConfirmFunction confirm_;
   bool last_write_failed_ = false;
 
   // widgets
@@ -149,6 +164,8 @@ class AnnotatePanel : public QWidget {
   QLabel* order_hint_ = nullptr;
   QPushButton* clear_button_ = nullptr;
   std::vector<QShortcut*> shortcuts_;
+  std::vector<QShortcut*> enter_shortcuts_;  // also off while the focus widget uses Return itself
+  std::vector<KeyBinding> bindings_;
   QMetaObject::Connection focus_connection_;
 };
 

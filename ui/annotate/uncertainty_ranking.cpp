@@ -24,15 +24,28 @@ std::vector<int64_t> rankByUncertainty(const std::unordered_map<int64_t, std::ve
   return out;
 }
 
-std::vector<int64_t> loadUncertaintyRanking(const std::string& project_path, int64_t run_id) {
+UncertaintyOrder makeUncertaintyOrder(std::vector<int64_t> ranked, const std::vector<int64_t>& train_ids_by_id) {
+  UncertaintyOrder order;
+  order.ranked = std::move(ranked);
+  order.walk.reserve(std::max(order.ranked.size(), train_ids_by_id.size()));
+  for (int64_t id : order.ranked)
+    if (order.position.emplace(id, order.walk.size()).second) order.walk.push_back(id);
+  for (int64_t id : train_ids_by_id)
+    if (order.position.emplace(id, order.walk.size()).second) order.walk.push_back(id);
+  return order;
+}
+
+UncertaintyOrder loadUncertaintyOrder(const std::string& project_path, int64_t run_id) {
   ProjectStore store(project_path);
   const auto scores = store.allPredictions(run_id);
-  if (scores.empty()) return {};
+  if (scores.empty()) return {};  // nothing ranked: the panel walks by id through the store
   ImageFilter train;
   train.split = Split::Train;
-  std::unordered_set<int64_t> train_ids;
-  for (const auto& image : store.images(train)) train_ids.insert(image.id);
-  return rankByUncertainty(scores, train_ids);
+  std::vector<int64_t> ids;
+  for (const auto& image : store.images(train)) ids.push_back(image.id);
+  std::sort(ids.begin(), ids.end());
+  const std::unordered_set<int64_t> eligible(ids.begin(), ids.end());
+  return makeUncertaintyOrder(rankByUncertainty(scores, eligible), ids);
 }
 
 }  // namespace mls

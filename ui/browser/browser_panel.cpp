@@ -9,6 +9,8 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include "browser/label_state.h"
+#include "browser/thumbnail_delegate.h"
 #include "browser/thumbnail_model.h"
 #include "data/store/project_store.h"
 #include "project_session.h"
@@ -22,9 +24,9 @@ BrowserPanel::BrowserPanel(ProjectSession* session, QWidget* parent) : QWidget(p
   view_->setResizeMode(QListView::Adjust);
   view_->setMovement(QListView::Static);
   view_->setUniformItemSizes(true);
-  view_->setIconSize(QSize(96, 96));
-  view_->setGridSize(QSize(116, 124));
-  view_->setWordWrap(true);
+  view_->setItemDelegate(new ThumbnailDelegate(view_));
+  view_->setIconSize(QSize(ThumbnailDelegate::kIconPx, ThumbnailDelegate::kIconPx));
+  view_->setGridSize(ThumbnailDelegate::cellSize(view_->fontMetrics()));
   view_->setLayoutMode(QListView::Batched);
   view_->setBatchSize(200);
   view_->setSelectionMode(QAbstractItemView::SingleSelection);
@@ -45,6 +47,10 @@ BrowserPanel::BrowserPanel(ProjectSession* session, QWidget* parent) : QWidget(p
   search_->setPlaceholderText(tr("Search file names…"));
   search_->setClearButtonEnabled(true);
   count_ = new QLabel(this);
+  legend_ = new QLabel(legendText(), this);
+  legend_->setWordWrap(true);
+  legend_->setToolTip(tr("Thumbnail marks: border and badge colour say how the image is labelled; the strip at "
+                         "the bottom shows the current run's top class where it differs from the label."));
   search_delay_ = new QTimer(this);
   search_delay_->setSingleShot(true);
   search_delay_->setInterval(250);
@@ -61,6 +67,7 @@ BrowserPanel::BrowserPanel(ProjectSession* session, QWidget* parent) : QWidget(p
   layout->setContentsMargins(4, 4, 4, 4);
   layout->addLayout(row1);
   layout->addLayout(row2);
+  layout->addWidget(legend_);
   layout->addWidget(view_, 1);
 
   for (auto* combo : {split_, annotated_, category_, category_source_})
@@ -73,13 +80,28 @@ BrowserPanel::BrowserPanel(ProjectSession* session, QWidget* parent) : QWidget(p
   });
   connect(session_, &ProjectSession::projectOpened, this, &BrowserPanel::projectOpened);
   connect(session_, &ProjectSession::currentImageChanged, this, &BrowserPanel::selectImage);
-  connect(session_, &ProjectSession::annotationChanged, this, [this] {
+  connect(session_, &ProjectSession::currentRunChanged, this, [this](qint64 run) { model_->setRun(run); });
+  // A finished run may have stored new scores for the current run.
+  connect(session_, &ProjectSession::runsChanged, this, [this] { model_->setRun(session_->currentRun()); });
+  connect(session_, &ProjectSession::annotationChanged, this, [this](qint64 image_id) {
+    model_->refreshAnnotation(image_id);
     // Only filters that depend on annotations need a refresh.
     const auto f = filter();
     if (f.annotated || (f.category_id && !f.category_in_ground_truth)) applyFilter();
   });
   auto updateCount = [this] { count_->setText(tr("%n image(s)", nullptr, model_->totalCount())); };
   connect(model_, &QAbstractItemModel::modelReset, this, updateCount);
+}
+
+QString BrowserPanel::legendText() {
+  QStringList parts;
+  for (auto state : {LabelState::User, LabelState::Generated, LabelState::AcceptedSuggestion, LabelState::Unlabelled})
+    parts << QStringLiteral("<span style=\"color:%1\">%2</span>&nbsp;%3")
+                 .arg(labelStateColor(state).name(),
+                      state == LabelState::Unlabelled ? QStringLiteral("\u25CB") : QStringLiteral("\u25A0"),
+                      labelStateText(state).toHtmlEscaped());
+  parts << tr("\u2192&nbsp;model suggests");
+  return QStringLiteral("<small>%1</small>").arg(parts.join(QStringLiteral(" &nbsp; ")));
 }
 
 void BrowserPanel::rebuildCategoryCombo() {
@@ -93,6 +115,7 @@ void BrowserPanel::rebuildCategoryCombo() {
 void BrowserPanel::projectOpened() {
   rebuildCategoryCombo();
   model_->setProject(session_->path());
+  model_->setRun(session_->currentRun());
   applyFilter();
 }
 

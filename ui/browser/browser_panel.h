@@ -1,5 +1,5 @@
 // The thumbnail browser with its filter bar: split, annotated / not annotated, class (ground truth or single
-// positive) and file-name search. Selecting a thumbnail makes it the session's current image; the session's
+// positive) and file-name search, and a legend for the thumbnails' label marks. Selecting a thumbnail makes it the session's current image; the session's
 // current image is selected here (fetching rows as needed).
 #pragma once
 #include <QWidget>
@@ -32,6 +32,7 @@ class BrowserPanel : public QWidget {
   void applyFilter();
   void selectImage(qint64 image_id);
   void rebuildCategoryCombo();
+  static QString legendText();  // what the thumbnail marks mean, in their colours
 
   ProjectSession* session_;
   ThumbnailModel* model_;
@@ -42,6 +43,7 @@ class BrowserPanel : public QWidget {
   QComboBox* category_source_;
   QLineEdit* search_;
   QLabel* count_;
+  QLabel* legend_;
   QTimer* search_delay_;
   bool selecting_ = false;
 };

@@ -11,14 +11,29 @@ ImageView::ImageView(QWidget* parent) : QWidget(parent) {
   setMinimumSize(200, 200);
   setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
   setAttribute(Qt::WA_OpaquePaintEvent);
+  setFocusPolicy(Qt::ClickFocus);  // a click on the picture gives the keys (A/D, 1-9, Enter) back to the window
 }
 
 void ImageView::setImage(const QImage& image, const QString& caption) {
   const bool same_size = image.size() == image_.size();
   image_ = image;
   caption_ = caption;
+  message_.clear();
   if (!same_size) fit_ = true;
   update();
+}
+
+void ImageView::showMessage(const QString& message) {
+  image_ = QImage();
+  caption_.clear();
+  message_ = message;
+  fit_ = true;
+  update();
+}
+
+QString ImageView::message() const {
+  if (!image_.isNull()) return {};
+  return message_.isEmpty() ? tr("No image selected") : message_;
 }
 
 double ImageView::fitScale() const {
@@ -59,7 +74,8 @@ void ImageView::paintEvent(QPaintEvent*) {
   p.fillRect(rect(), palette().color(QPalette::Dark));
   if (image_.isNull()) {
     p.setPen(palette().color(QPalette::BrightText));
-    p.drawText(rect(), Qt::AlignCenter, tr("No image selected"));
+    // Paths are long: wrap anywhere rather than clip the part that tells where the file was looked for.
+    p.drawText(rect().adjusted(12, 12, -12, -12), Qt::AlignCenter | Qt::TextWrapAnywhere, message());
     return;
   }
   const double s = zoom();
@@ -70,6 +86,13 @@ void ImageView::paintEvent(QPaintEvent*) {
   p.setPen(palette().color(QPalette::BrightText));
   const QString info = QStringLiteral("%1   %2×%3   %4%").arg(caption_).arg(image_.width()).arg(image_.height()).arg(int(s * 100));
   p.drawText(QRect(6, height() - kCaptionHeight, width() - 12, kCaptionHeight - 2), Qt::AlignLeft | Qt::AlignVCenter, info);
+}
+
+std::vector<KeyBinding> ImageView::mouseBindings() {
+  const QString where = tr("Image view");
+  return {{tr("Mouse wheel"), tr("Zoom around the cursor"), where},
+          {tr("Drag"), tr("Pan"), where},
+          {tr("Double-click"), tr("Zoom to fit"), where}};
 }
 
 void ImageView::wheelEvent(QWheelEvent* e) {
