@@ -229,6 +229,7 @@ void CurvePlot::setLiveRun(qint64 run_id, const QString& label) {
   live_map_ema_->setName(prefix + tr("val mAP (EMA)"));
   // The live curves already show this run; an overlay of it would draw it twice.
   removeOverlay(run_id);
+  syncLegend();
   requestReplot();
 }
 
@@ -286,9 +287,11 @@ void CurvePlot::syncLegend() {
     if (on && !plot_->legend->hasItemWithPlottable(g)) g->addToLegend();
     if (!on && plot_->legend->hasItemWithPlottable(g)) g->removeFromLegend();
   };
-  list(live_loss_smooth_, live_visible_);
-  list(live_map_raw_, live_visible_);
-  list(live_map_ema_, live_visible_ && !live_map_ema_->data()->isEmpty());
+  // Before any run (or after a reset) there is nothing live to name.
+  const bool live = live_visible_ && (live_run_ >= 0 || !live_loss_raw_->data()->isEmpty());
+  list(live_loss_smooth_, live);
+  list(live_map_raw_, live);
+  list(live_map_ema_, live && !live_map_ema_->data()->isEmpty());
 }
 
 void CurvePlot::setLiveVisible(bool visible) {

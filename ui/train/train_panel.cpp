@@ -81,6 +81,7 @@ TrainPanel::TrainPanel(ProjectSession* session, QWidget* parent) : QWidget(paren
   status_ = new QLabel;
   status_->setWordWrap(true);
   status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  status_->hide();  // shown while it has something to say
 
   plot_ = new CurvePlot;
   runs_model_ = new RunsModel(this);
@@ -225,6 +226,12 @@ bool TrainPanel::detachRun() {
   return true;
 }
 
+void TrainPanel::setStatus(const QString& text, bool error) {
+  status_->setText(text);
+  status_->setStyleSheet(error ? QStringLiteral("color: #c82828;") : QString());
+  status_->setVisible(!text.isEmpty());
+}
+
 int TrainPanel::backgroundRuns() const { return detached_->count(); }
 
 QString TrainPanel::statusText() const { return status_->text(); }
@@ -241,8 +248,7 @@ void TrainPanel::resetForProject() {
   last_status_.clear();
   progress_->setValue(0);
   progress_->setFormat(tr("Idle"));
-  status_->clear();
-  status_->setStyleSheet(QString());
+  setStatus(QString());
   messages_->clear();
   if (detached_->count() > 0)
     addMessage(static_cast<int>(MessageLevel::Info),
@@ -308,8 +314,7 @@ bool TrainPanel::startWith(const TrainRequest& request) {
   setSettingsVisible(false);
   progress_->setValue(0);
   progress_->setFormat(tr("Starting…"));
-  status_->setStyleSheet(QString());
-  status_->setText(tr("Preparing data and model…"));
+  setStatus(tr("Preparing data and model…"));
   addMessage(static_cast<int>(MessageLevel::Info),
              tr("Starting %1 / %2 / %3 labels / %4")
                  .arg(QString::fromStdString(r.method), QString::fromStdString(r.loss),
@@ -326,8 +331,7 @@ void TrainPanel::refuseStart(const QString& reason) {
   // No run exists: nothing may speak of a run id ("Run 0 failed"); the reason is what the user needs.
   const QString text = tr("Training did not start: %1").arg(reason);
   addMessage(static_cast<int>(MessageLevel::Error), text);
-  status_->setStyleSheet(QStringLiteral("color: #c82828;"));
-  status_->setText(text);
+  setStatus(text, true);
   Q_EMIT statusMessage(text);
 }
 
@@ -363,7 +367,7 @@ void TrainPanel::onRunIdKnown(qint64 run_id) {
     }
   }
   plot_->setLiveRun(run_id, run_label_);
-  status_->setText(tr("Run %1 training").arg(run_label_));
+  setStatus(tr("Run %1 training").arg(run_label_));
   if (session_) session_->notifyRunsChanged();  // refreshes our list and every other panel's
   followed_.remove(run_id);  // if the follower saw it before we knew it was ours
   runs_model_->setChecked(run_id, true);  // drawn live, so ticked
@@ -441,20 +445,18 @@ void TrainPanel::onRunFinished(qint64 run_id, const QString& worker_status, cons
   if (status == QLatin1String("failed")) {
     addMessage(static_cast<int>(MessageLevel::Error), tr("%1 failed: %2").arg(who, message));
     progress_->setFormat(tr("Failed"));
-    status_->setStyleSheet(QStringLiteral("color: #c82828;"));
-    status_->setText(tr("%1 failed: %2").arg(who, message));
+    setStatus(tr("%1 failed: %2").arg(who, message), true);
   } else {
     if (!message.isEmpty()) addMessage(static_cast<int>(MessageLevel::Warning), message);
     const QString best_text = best ? tr(", best val mAP %1").arg(*best, 0, 'f', 2) : QString();
     if (status == QLatin1String("cancelled")) {
       progress_->setFormat(tr("Stopped"));
-      status_->setText(tr("%1 stopped%2").arg(who, best_text));
+      setStatus(tr("%1 stopped%2").arg(who, best_text));
     } else {
       progress_->setValue(progress_->maximum());
       progress_->setFormat(tr("Finished"));
-      status_->setText(tr("%1 finished%2").arg(who, best_text));
+      setStatus(tr("%1 finished%2").arg(who, best_text));
     }
-    status_->setStyleSheet(QString());
     addMessage(static_cast<int>(MessageLevel::Info), status_->text());
   }
   updateButtons();

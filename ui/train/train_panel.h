@@ -95,6 +95,7 @@ class TrainPanel : public QWidget {
   void createWorker();
   void resetForProject();
   void refuseStart(const QString& reason);
+  void setStatus(const QString& text, bool error = false);
   // Makes the plot draw exactly the ticked runs: the live run's curves when it is ticked, overlays for others.
   void syncOverlays();
   void drawOverlay(qint64 run_id);
