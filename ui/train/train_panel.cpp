@@ -501,13 +501,21 @@ bool TrainPanel::isOwnRun(qint64 run_id) const {
 
 void TrainPanel::onFollowUpdate(const FollowUpdate& u) {
   if (!session_ || !session_->isOpen() || u.project != session_->path() || !u.error.isEmpty()) return;
-  // The list: refreshed when a run appeared or changed status (a CLI run started, ended, improved).
+  // A run that appeared or changed status (a CLI run started or ended) concerns every panel (Inspect's run
+  // choice, Annotate's suggestions); a better best mAP only our list, which takes the rows just read.
   bool changed = static_cast<int>(u.runs.size()) != runs_model_->rowCount();
+  bool improved = false;
   for (const auto& r : u.runs) {
     const RunRecord* mine = runs_model_->runAt(runs_model_->rowOfRun(r.id));
-    if (!mine || mine->status != r.status || mine->best_val_map != r.best_val_map) changed = true;
+    if (!mine || mine->status != r.status) changed = true;
+    if (mine && mine->best_val_map != r.best_val_map) improved = true;
   }
-  if (changed) session_->notifyRunsChanged();  // every panel's list; ours via refreshRuns
+  if (changed) {
+    session_->notifyRunsChanged();  // ours via refreshRuns
+  } else if (improved) {
+    runs_model_->setRuns(u.runs);
+    syncOverlays();
+  }
   for (auto it = u.metrics.constBegin(); it != u.metrics.constEnd(); ++it) {
     const qint64 id = it.key();
     if (isOwnRun(id) || id == plot_->liveRunId()) continue;  // drawn live by our own worker
