@@ -83,6 +83,38 @@ class TestTrainRequest : public QObject {
     QVERIFY(rejects([](TrainRequest& r) { r.image_size = 8; }, "--image-size"));
   }
 
+  void lossMustFitMethodAndLabels() {
+    auto refusal = [](const char* method, const char* loss, const char* labels) -> QString {
+      TrainRequest r;
+      r.method = method;
+      r.loss = loss;
+      r.labels = labels;
+      try {
+        r.checkLossChoice();
+      } catch (const std::invalid_argument& e) {
+        return QString::fromUtf8(e.what());
+      }
+      return {};
+    };
+    // ROLE, AN and EPR assume one observed positive per image: full labels are refused with the way out.
+    QVERIFY(refusal("mlspl", "role", "full").contains("--labels single"));
+    QVERIFY(refusal("mlspl", "an", "full").contains("single-positive loss"));
+    QVERIFY(refusal("hybrid", "epr", "full").contains("--labels single"));
+    QVERIFY(refusal("mlspl", "role", "single").isEmpty());
+    QVERIFY(refusal("mlspl", "bce", "full").isEmpty());
+    QVERIFY(refusal("q2l", "asl", "full").isEmpty());
+    QVERIFY(refusal("hybrid", "role", "single").isEmpty());
+    // The method's own losses only; the message lists them.
+    QVERIFY(refusal("q2l", "role", "single").contains("--method hybrid"));
+    QVERIFY(refusal("hybrid", "asl", "full").contains("an, an-ls, wan, epr or role"));
+    QVERIFY(refusal("mlspl", "asl", "full").contains("bce"));
+    for (const char* method : {"q2l", "mlspl", "hybrid"})
+      for (const auto& loss : lossesForMethod(method))
+        QVERIFY(refusal(method, loss.c_str(), isSinglePositiveLoss(loss) ? "single" : "full").isEmpty());
+    QVERIFY(isSinglePositiveLoss("AN_LS"));
+    QVERIFY(!isSinglePositiveLoss("bce"));
+  }
+
   void jsonRoundTripKeepsEveryTrainingChoice() {
     TrainRequest r;
     r.method = "hybrid";

@@ -422,6 +422,43 @@ class TestInspect : public QObject {
     QCOMPARE(panel.scoresModel()->rowCount(), 12);
   }
 
+  // Issue 9.1: after opening a project, the previous one's scores and attention stayed in the Inspect tab.
+  void openingAProjectClearsThePanel() {
+    mls::ProjectSession session;
+    // Like the image browser, which is built before the panel: it picks an image as soon as a project opens.
+    QObject::connect(&session, &mls::ProjectSession::projectOpened, [&session, this] { session.setCurrentImage(val_image2_); });
+    QVERIFY(session.open(project_));
+    mls::InspectPanel panel(&session);
+    panel.resize(420, 700);
+    panel.show();
+    QSignalSpy ready(&panel, &mls::InspectPanel::predictionReady);
+    session.setCurrentRun(q2l_run_);
+    QVERIFY(waitForScores(panel, ready));
+    QCOMPARE(panel.scoresModel()->rowCount(), 12);
+    QVERIFY(!panel.currentOverlay().isNull());
+    QSignalSpy overlays(&panel, &mls::InspectPanel::overlayChanged);
+    panel.hide();  // another tab is in front while the project changes
+    QVERIFY(session.open(project_));
+    QCOMPARE(panel.scoresModel()->rowCount(), 0);
+    QVERIFY(panel.currentOverlay().isNull());
+    QVERIFY(!overlays.isEmpty() && overlays.last().at(0).value<QImage>().isNull());  // the main view drops it too
+    QCOMPARE(panel.selectedLabel(), -1);
+    // A project without runs: nothing to choose, nothing shown.
+    QTemporaryDir other;
+    mls::DemoOptions d;
+    d.train = 20;
+    d.val = 10;
+    d.size = 32;
+    QVERIFY(session.open(QString::fromStdString(mls::createDemoProject(other.path().toStdString(), d).project)));
+    QCOMPARE(panel.runCombo()->count(), 0);
+    QCOMPARE(panel.scoresModel()->rowCount(), 0);
+    // Back on the first project, shown again: its scores are computed afresh.
+    QVERIFY(session.open(project_));
+    session.setCurrentRun(q2l_run_);
+    panel.show();
+    QTRY_COMPARE_WITH_TIMEOUT(panel.scoresModel()->rowCount(), 12, 60000);
+  }
+
   void runModelCacheLoadsOncePerCheckpoint() {
     mls::RunModelCache cache(2);
     const auto a = cache.get(project_.toStdString(), q2l_run_, "cpu");

@@ -3,7 +3,10 @@
 // closing mid-run cancels and joins. Also the smoothing math, presets, throttled replots and the runs model.
 #include <QAbstractItemModelTester>
 #include <QApplication>
+#include <QComboBox>
+#include <QToolButton>
 #include <QFile>
+#include <QFileInfo>
 #include <QImage>
 #include <QPlainTextEdit>
 #include <QProgressBar>
@@ -21,6 +24,7 @@
 #include "train/curve_plot.h"
 #include "train/ema_smoother.h"
 #include "train/latency_probe.h"
+#include "train/run_follower.h"
 #include "train/runs_model.h"
 #include "train/train_form.h"
 #include "train/train_panel.h"
@@ -45,6 +49,36 @@ TrainRequest tinyRequest(int epochs) {
   r.device = "cpu";
   r.workers = 1;
   return r;
+}
+
+// Every ticked run is drawn (live or as an overlay) and every drawn run is ticked.
+bool overlaysMatchTicks(TrainPanel& panel) {
+  const auto checked = panel.runsModel()->checkedRuns();
+  CurvePlot* plot = panel.curvePlot();
+  for (qint64 id : checked) {
+    const bool drawn = id == plot->liveRunId() ? plot->liveVisible() : plot->hasOverlay(id);
+    if (!drawn) {
+      qWarning("run %lld is ticked but not drawn", static_cast<long long>(id));
+      return false;
+    }
+  }
+  for (qint64 id : plot->overlayIds())
+    if (!checked.contains(id)) {
+      qWarning("run %lld is drawn but not ticked", static_cast<long long>(id));
+      return false;
+    }
+  if (plot->liveRunId() > 0 && panel.runsModel()->rowOfRun(plot->liveRunId()) >= 0 &&
+      plot->liveVisible() != checked.contains(plot->liveRunId()))
+    return false;
+  return true;
+}
+
+QString otherProject(const QString& dir) {
+  DemoOptions d;
+  d.train = 20;
+  d.val = 10;
+  d.size = 32;
+  return QString::fromStdString(createDemoProject(dir.toStdString(), d).project);
 }
 
 std::string storedStatus(const QString& project, qint64 run_id) {
@@ -230,7 +264,7 @@ class TestTrainPanel : public QObject {
     TrainPanel panel(&session);
     QVERIFY(!panel.startButton()->isEnabled());
     QVERIFY(!panel.start());
-    QVERIFY(panel.messagesView()->toPlainText().contains("Open a project"));
+    QVERIFY(panel.messagesView()->toPlainText().contains("open a project"));
     QVERIFY(session.open(project_));
     QVERIFY(panel.startButton()->isEnabled());
     QVERIFY(!panel.stopButton()->isEnabled());
@@ -374,9 +408,308 @@ class TestTrainPanel : public QObject {
     TrainRequest bad = tinyRequest(1);
     bad.method = "bogus";
     QVERIFY(!panel.startWith(bad));
-    QVERIFY(panel.messagesView()->toPlainText().contains("Cannot start"));
+    QVERIFY(panel.messagesView()->toPlainText().contains("did not start"));
     QCOMPARE(session.store()->runs().size(), runs_before);
     QVERIFY(!panel.isTraining());
+  }
+
+  // Issue 9.2: a finished run ticked in the list stayed ticked but undrawn once the next run started.
+  void tickedRunsAreTheDrawnRuns() {
+    ProjectSession session;
+    QVERIFY(session.open(project_));
+    TrainPanel panel(&session);
+    panel.form()->setRequest(tinyRequest(1));
+    QSignalSpy started(&panel, &TrainPanel::runStarted);
+    QSignalSpy finished(&panel, &TrainPanel::runFinished);
+    QVERIFY(panel.start());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    const qint64 first = started.at(0).at(0).toLongLong();
+    session.setCurrentRun(first);  // what the main window does with a finished run
+    QVERIFY(panel.runsModel()->checkedRuns().contains(first));
+    QVERIFY(overlaysMatchTicks(panel));
+    QVERIFY(panel.start());
+    QTRY_COMPARE_WITH_TIMEOUT(started.count(), 2, 60000);
+    const qint64 second = started.at(1).at(0).toLongLong();
+    QCOMPARE(panel.curvePlot()->liveRunId(), second);
+    QVERIFY(panel.runsModel()->checkedRuns().contains(first));
+    QVERIFY(panel.curvePlot()->hasOverlay(first));  // the earlier run, still ticked, is drawn as an overlay
+    QVERIFY(overlaysMatchTicks(panel));
+    // Unticking the live run hides its curves; ticking brings them back.
+    panel.runsModel()->setChecked(second, false);
+    QVERIFY(!panel.curvePlot()->liveVisible());
+    panel.runsModel()->setChecked(second, true);
+    QVERIFY(panel.curvePlot()->liveVisible());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 60000);
+    panel.runsModel()->setChecked(first, false);
+    QVERIFY(!panel.curvePlot()->hasOverlay(first));
+    QVERIFY(overlaysMatchTicks(panel));
+  }
+
+  // Issue 9.4: a refused start said "Run 0 failed"; no run may be claimed, the reason must be given.
+  void refusedStartClaimsNoRun() {
+    ProjectSession session;
+    QVERIFY(session.open(project_));
+    TrainPanel panel(&session);
+    QSignalSpy finished(&panel, &TrainPanel::runFinished);
+    QSignalSpy status(&panel, &TrainPanel::statusMessage);
+    const auto runs_before = session.store()->runs().size();
+    // Refused by the request's own rules (the CLI refuses the same): ROLE is a single-positive loss.
+    TrainRequest role = tinyRequest(1);
+    role.method = "mlspl";
+    role.loss = "role";
+    role.labels = "full";
+    QVERIFY(!panel.startWith(role));
+    QCOMPARE(status.count(), 1);
+    QVERIFY2(status.last().at(0).toString().contains("--labels single"), qPrintable(status.last().at(0).toString()));
+    QVERIFY(!status.last().at(0).toString().contains("Run 0"));
+    // Refused by the engine once the worker has looked at the project (an unknown run to resume).
+    TrainRequest resume = tinyRequest(1);
+    resume.resume = "no-such-run";
+    QVERIFY(panel.startWith(resume));
+    QTRY_VERIFY_WITH_TIMEOUT(!panel.isTraining(), 30000);
+    QCOMPARE(finished.count(), 0);  // no run existed, so none finished
+    QCOMPARE(status.count(), 2);
+    const QString text = status.last().at(0).toString();
+    QVERIFY2(text.contains("did not start") && text.contains("no-such-run") && !text.contains("Run 0"), qPrintable(text));
+    QVERIFY(panel.statusText().contains("did not start"));
+    QCOMPARE(session.store()->runs().size(), runs_before);
+    QVERIFY(panel.startButton()->isEnabled());
+  }
+
+  // Issue 9.4: switching the method kept the other method's loss and labels.
+  void methodOffersItsOwnLosses() {
+    TrainForm form;
+    form.applyPreset(0);  // Q2L, ASL, full labels
+    auto offered = [&form] {
+      std::vector<std::string> keys;
+      for (int i = 0; i < form.lossBox()->count(); ++i) keys.push_back(form.lossBox()->itemData(i).toString().toStdString());
+      return keys;
+    };
+    QCOMPARE(offered(), lossesForMethod("q2l"));
+    form.methodBox()->setCurrentIndex(form.methodBox()->findData("mlspl"));
+    QCOMPARE(offered(), lossesForMethod("mlspl"));
+    auto r = form.request();
+    QCOMPARE(r.loss, std::string("role"));
+    QCOMPARE(r.labels, std::string("single"));
+    QVERIFY(!form.labelsBox()->isEnabled());  // a single-positive loss trains on single positives only
+    r.project = "x";
+    r.checkLossChoice();  // what the form gives is what the engine accepts
+    form.lossBox()->setCurrentIndex(form.lossBox()->findData("bce"));
+    QCOMPARE(form.request().labels, std::string("full"));
+    QVERIFY(form.labelsBox()->isEnabled());
+    form.methodBox()->setCurrentIndex(form.methodBox()->findData("hybrid"));
+    QCOMPARE(offered(), lossesForMethod("hybrid"));
+    QCOMPARE(form.request().loss, std::string("role"));
+    QCOMPARE(form.request().labels, std::string("single"));
+    form.methodBox()->setCurrentIndex(form.methodBox()->findData("q2l"));
+    QCOMPARE(form.request().loss, std::string("asl"));
+    QCOMPARE(form.request().labels, std::string("full"));
+    // Every method's every loss gives a request the engine accepts.
+    for (const char* method : {"q2l", "mlspl", "hybrid"}) {
+      form.methodBox()->setCurrentIndex(form.methodBox()->findData(method));
+      for (int i = 0; i < form.lossBox()->count(); ++i) {
+        form.lossBox()->setCurrentIndex(i);
+        const TrainRequest req = form.request();
+        try {
+          req.checkLossChoice();
+        } catch (const std::exception& e) {
+          QFAIL(e.what());
+        }
+      }
+    }
+  }
+
+  // Issue 9.3: the val-mAP axis read -40..40 after the first epoch of a run that followed a long one.
+  void axesFitTheRun() {
+    CurvePlot plot;
+    plot.startLive(1, "long");
+    for (int e = 1; e <= 80; ++e) plot.addEpoch(e, 50 + e * 0.1, std::numeric_limits<double>::quiet_NaN());
+    plot.addLossPoints({1, 2, 3}, {3, 2, 1});
+    plot.flush();
+    plot.startLive(2, "next");
+    plot.setPlannedEpochs(10);
+    plot.addEpoch(1, 42, std::numeric_limits<double>::quiet_NaN());
+    plot.addLossPoints({1}, {0.7});
+    plot.flush();
+    QCPAxis* epoch_axis = plot.plot()->axisRect(1)->axis(QCPAxis::atBottom);
+    QCOMPARE(epoch_axis->range().lower, 0.0);
+    QVERIFY2(epoch_axis->range().upper >= 10 && epoch_axis->range().upper <= 11, qPrintable(QString::number(epoch_axis->range().upper)));
+    const QCPRange map = plot.plot()->axisRect(1)->axis(QCPAxis::atLeft)->range();
+    QVERIFY(map.lower >= 0 && map.upper <= 100 && map.contains(42));
+    const QCPRange steps = plot.plot()->axisRect(0)->axis(QCPAxis::atBottom)->range();
+    QVERIFY(steps.lower == 0 && steps.upper >= 1 && steps.upper < 5);  // one step: not the previous run's width
+    const QCPRange loss = plot.plot()->axisRect(0)->axis(QCPAxis::atLeft)->range();
+    QVERIFY(loss.contains(0.7) && loss.lower >= 0 && loss.upper < 1);
+    // Without a plan the axis ends just after the last epoch drawn.
+    plot.reset();
+    plot.addEpoch(1, 30, 31);
+    plot.flush();
+    QCOMPARE(epoch_axis->range().lower, 0.0);
+    QVERIFY(epoch_axis->range().upper <= 2);
+    // The legend has its own row: it covers neither plot.
+    plot.resize(500, 500);
+    plot.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&plot));
+    plot.plot()->replot();
+    const QRect legend = plot.plot()->legend->outerRect();
+    QVERIFY(!legend.isEmpty());
+    QVERIFY(!legend.intersects(plot.plot()->axisRect(0)->rect()));
+    QVERIFY(!legend.intersects(plot.plot()->axisRect(1)->rect()));
+  }
+
+  // Issue 9.3: white plots with black text under a dark application palette.
+  void plotFollowsThePalette() {
+    CurvePlot plot;
+    plot.resize(400, 400);
+    const QPalette before = QApplication::palette();
+    QPalette dark = before;
+    dark.setColor(QPalette::Base, QColor(30, 30, 32));
+    dark.setColor(QPalette::Window, QColor(45, 45, 48));
+    dark.setColor(QPalette::Text, QColor(220, 220, 220));
+    dark.setColor(QPalette::WindowText, QColor(220, 220, 220));
+    QApplication::setPalette(dark);
+    QCPAxis* axis = plot.plot()->axisRect(1)->axis(QCPAxis::atBottom);
+    QTRY_COMPARE(plot.plotBackground(), QColor(30, 30, 32));
+    QCOMPARE(axis->tickLabelColor(), QColor(220, 220, 220));
+    QCOMPARE(axis->labelColor(), QColor(220, 220, 220));
+    QCOMPARE(plot.plot()->legend->textColor(), QColor(220, 220, 220));
+    QApplication::setPalette(before);
+    QTRY_COMPARE(plot.plotBackground(), before.color(QPalette::Base));
+    QCOMPARE(axis->tickLabelColor(), before.color(QPalette::Text));
+    // A palette set on the widget alone is followed as well.
+    plot.setPalette(dark);
+    QTRY_COMPARE(plot.plotBackground(), QColor(30, 30, 32));
+  }
+
+  // Issue 9.1: another project's curves, run list, messages and status stayed in the Train tab.
+  void openingAnotherProjectResetsThePanel() {
+    QTemporaryDir other_dir;
+    const QString other = otherProject(other_dir.path());
+    ProjectSession session;
+    QVERIFY(session.open(project_));
+    TrainPanel panel(&session);
+    panel.form()->setRequest(tinyRequest(1));
+    QSignalSpy finished(&panel, &TrainPanel::runFinished);
+    QVERIFY(panel.start());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    QVERIFY(panel.curvePlot()->liveLossPoints() > 0);
+    QVERIFY(panel.runsModel()->rowCount() > 0);
+    QVERIFY(!panel.statusText().isEmpty());
+    QVERIFY(!panel.messagesView()->toPlainText().isEmpty());
+    panel.runsModel()->setChecked(panel.runsModel()->runAt(panel.runsModel()->rowCount() - 1)->id, true);
+    QVERIFY(!panel.curvePlot()->overlayIds().isEmpty());
+    QVERIFY(session.open(other));
+    QCOMPARE(panel.curvePlot()->liveLossPoints(), 0);
+    QCOMPARE(panel.curvePlot()->liveEpochPoints(), 0);
+    QCOMPARE(panel.curvePlot()->liveRunId(), qint64(-1));
+    QVERIFY(panel.curvePlot()->overlayIds().isEmpty());
+    QCOMPARE(panel.runsModel()->rowCount(), 0);
+    QVERIFY(panel.statusText().isEmpty());
+    QVERIFY(panel.messagesView()->toPlainText().isEmpty());
+    QCOMPARE(panel.progressBar()->value(), 0);
+    QCOMPARE(panel.progressBar()->format(), QString("Idle"));
+    QCOMPARE(panel.currentRunId(), qint64(-1));
+    QCOMPARE(panel.lastStatus(), QString());
+    const QCPRange epochs = panel.curvePlot()->plot()->axisRect(1)->axis(QCPAxis::atBottom)->range();
+    QVERIFY(epochs.lower == 0 && epochs.upper <= 2);
+  }
+
+  // Issue 9.1: a run kept training while another project opens goes on but draws nothing into it.
+  void runKeptTrainingDoesNotDrawIntoTheNextProject() {
+    QTemporaryDir other_dir;
+    const QString other = otherProject(other_dir.path());
+    ProjectSession session;
+    QVERIFY(session.open(project_));
+    TrainPanel panel(&session);
+    panel.form()->setRequest(tinyRequest(4));
+    QSignalSpy started(&panel, &TrainPanel::runStarted);
+    QSignalSpy finished(&panel, &TrainPanel::runFinished);
+    QSignalSpy status(&panel, &TrainPanel::statusMessage);
+    QVERIFY(panel.start());
+    QTRY_VERIFY_WITH_TIMEOUT(panel.curvePlot()->liveLossPoints() > 0, 30000);
+    const qint64 run = started.at(0).at(0).toLongLong();
+    QVERIFY(session.open(other));  // the main window asked "keep it training" (or did not ask)
+    QVERIFY(!panel.isTraining());
+    QCOMPARE(panel.backgroundRuns(), 1);
+    QVERIFY(panel.startButton()->isEnabled());
+    const QString name = QFileInfo(project_).completeBaseName();
+    QTRY_VERIFY_WITH_TIMEOUT(!status.isEmpty() && status.last().at(0).toString() ==
+                                 QString("Run %1 of %2 finished").arg(run).arg(name), 60000);
+    QCOMPARE(panel.backgroundRuns(), 0);
+    QCOMPARE(panel.curvePlot()->liveLossPoints(), 0);  // nothing of it reached the new project's plot
+    QCOMPARE(panel.curvePlot()->liveEpochPoints(), 0);
+    QCOMPARE(finished.count(), 0);  // runFinished is about the open project's runs
+    QCOMPARE(panel.runsModel()->rowOfRun(run), -1);
+    QCOMPARE(storedStatus(project_, run), std::string("finished"));
+    QVERIFY(panel.messagesView()->toPlainText().contains(QString("Run %1 of %2 finished").arg(run).arg(name)));
+  }
+
+  // The main window's "Stop the run" before another project opens.
+  void stopAndWaitEndsTheRun() {
+    ProjectSession session;
+    QVERIFY(session.open(project_));
+    TrainPanel panel(&session);
+    panel.form()->setRequest(tinyRequest(200));
+    QSignalSpy started(&panel, &TrainPanel::runStarted);
+    QVERIFY(panel.start());
+    QTRY_VERIFY_WITH_TIMEOUT(panel.curvePlot()->liveLossPoints() > 0, 30000);
+    QVERIFY(panel.stopAndWait(30000));
+    QVERIFY(!panel.isTraining());
+    QCOMPARE(panel.lastStatus(), QString("cancelled"));
+    QCOMPARE(storedStatus(project_, started.at(0).at(0).toLongLong()), std::string("cancelled"));
+    QVERIFY(panel.stopAndWait());  // nothing to stop
+  }
+
+  // Issue 9.5: a run that another process (mlstudio-cli train) writes appears and its curves grow live.
+  void followsARunWrittenElsewhere() {
+    ProjectSession session;
+    QVERIFY(session.open(project_));
+    TrainPanel panel(&session);
+    panel.follower()->setInterval(100);
+    panel.resize(500, 700);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    ProjectStore cli(project_.toStdString());  // the other process's own connection
+    const int64_t id = cli.createRun("from-cli", "q2l", tinyRequest(5).toJson(), "");
+    std::vector<RunMetric> rows;
+    for (int s = 1; s <= 5; ++s) rows.push_back({1, s, "loss", 1.0 / s});
+    cli.addRunMetrics(id, rows);
+    QTRY_VERIFY_WITH_TIMEOUT(panel.runsModel()->rowOfRun(id) >= 0, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(panel.curvePlot()->overlayLossPoints(id), 5, 5000);
+    QVERIFY(panel.runsModel()->checkedRuns().contains(id));
+    rows.clear();
+    for (int s = 6; s <= 9; ++s) rows.push_back({2, s, "loss", 1.0 / s});
+    rows.push_back({1, 5, "val_map_raw", 61.5});
+    cli.addRunMetrics(id, rows);
+    QTRY_COMPARE_WITH_TIMEOUT(panel.curvePlot()->overlayLossPoints(id), 9, 5000);
+    QVERIFY(overlaysMatchTicks(panel));
+    cli.finishRun(id, "finished", "", 61.5);
+    const auto statusOf = [&panel, id] {
+      return panel.runsModel()->data(panel.runsModel()->index(panel.runsModel()->rowOfRun(id), RunsModel::StatusColumn)).toString();
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(statusOf(), QString("finished"), 5000);
+    // Once nothing runs and the tab is hidden, the follower rests.
+    panel.hide();
+    QTRY_VERIFY_WITH_TIMEOUT(!panel.follower()->isPolling(), 5000);
+  }
+
+  // Issue 9.6: the curves get the room; the tab fits a 1280x720 screen's dock.
+  void compactLayout() {
+    ProjectSession session;
+    QVERIFY(session.open(project_));
+    TrainPanel panel(&session);
+    const QSize min = panel.minimumSizeHint();
+    QVERIFY2(min.width() <= 380 && min.height() <= 500, qPrintable(QString("%1x%2").arg(min.width()).arg(min.height())));
+    panel.resize(460, 760);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    QVERIFY(panel.form()->isVisible());
+    panel.setSettingsVisible(false);
+    QVERIFY(!panel.form()->isVisible());
+    QVERIFY(!panel.settingsButton()->isChecked());
+    QTRY_VERIFY(panel.curvePlot()->height() > panel.height() / 2);  // the plots are the main thing
+    panel.settingsButton()->click();
+    QVERIFY(panel.form()->isVisible());
   }
 
   void closingDuringTrainingCancelsAndJoins() {

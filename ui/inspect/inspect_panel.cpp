@@ -67,7 +67,7 @@ InspectPanel::InspectPanel(ProjectSession* session, QWidget* parent)
   buildUi();
   connect(session_, &ProjectSession::projectOpened, this, [this] {
     cache_->clear();
-    selected_label_ = -1;
+    clearResult();
     reloadRuns();
   });
   connect(session_, &ProjectSession::currentImageChanged, this, [this] { requestInspection(); });
@@ -201,6 +201,21 @@ void InspectPanel::buildUi() {
 }
 
 // ---- runs
+
+void InspectPanel::clearResult() {
+  // Another project: its classes and runs differ, so no row, label or attention map of the previous one may
+  // stay on screen, not even greyed while the next result computes.
+  latest_->store(++generation_);
+  has_result_ = false;
+  result_ = InspectionResult{};
+  selected_label_ = -1;
+  image_name_.clear();
+  image_label_->clear();
+  model_->clear();
+  setComputing(false);
+  dirty_ = true;
+  renderOverlay();  // clears the preview, and the main view's overlay
+}
 
 void InspectPanel::reloadRuns() {
   updating_runs_ = true;

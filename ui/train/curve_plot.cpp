@@ -1,6 +1,7 @@
 #include "train/curve_plot.h"
 
 #include <QCheckBox>
+#include <QEvent>
 #include <QFile>
 #include <QFileDialog>
 #include <QHBoxLayout>
@@ -39,7 +40,7 @@ CurvePlot::CurvePlot(QWidget* parent) : QWidget(parent) {
   plot_ = new QCustomPlot(this);
   plot_->setAutoAddPlottableToLegend(false);
   plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-  plot_->setMinimumHeight(220);
+  plot_->setMinimumHeight(200);  // the Train tab must fit a 720-pixel-high screen
 
   loss_rect_ = plot_->axisRect();
   map_rect_ = new QCPAxisRect(plot_);
@@ -63,24 +64,31 @@ CurvePlot::CurvePlot(QWidget* parent) : QWidget(parent) {
   epoch_ticks->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);  // whole epochs, fewer when crowded
   map_rect_->axis(QCPAxis::atBottom)->setTicker(epoch_ticks);
 
+  // One compact legend in its own row under both plots: inside an axis rect it covered the curves.
   QFont small = font();
   small.setPointSizeF(std::max(7.0, small.pointSizeF() - 1));
-  plot_->legend->setVisible(true);
-  plot_->legend->setFont(small);
-  plot_->legend->setBrush(QColor(255, 255, 255, 210));
-  map_legend_ = new QCPLegend;
-  map_rect_->insetLayout()->addElement(map_legend_, Qt::AlignRight | Qt::AlignBottom);
-  map_legend_->setLayer(QStringLiteral("legend"));
-  map_legend_->setFont(small);
-  map_legend_->setBrush(QColor(255, 255, 255, 210));
-  map_legend_->setVisible(true);
+  QCPLegend* legend = plot_->legend;
+  loss_rect_->insetLayout()->take(legend);
+  loss_rect_->insetLayout()->simplify();
+  plot_->plotLayout()->addElement(2, 0, legend);
+  plot_->plotLayout()->setRowStretchFactor(2, 0.001);
+  legend->setVisible(true);
+  legend->setFont(small);
+  legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+  legend->setWrap(2);
+  legend->setIconSize(18, 8);
+  legend->setRowSpacing(0);
+  legend->setColumnSpacing(12);
+  legend->setMargins(QMargins(4, 1, 4, 1));
+  legend->setMinimumMargins(QMargins(4, 2, 4, 2));
+  legend->setLayer(QStringLiteral("legend"));
 
   QColor faint = kLiveBlue;
   faint.setAlpha(70);
-  live_loss_raw_ = addGraph(loss_rect_, nullptr, tr("loss"), QPen(faint, 1), false);
-  live_loss_smooth_ = addGraph(loss_rect_, plot_->legend, tr("loss (smoothed)"), QPen(kLiveBlue, 2), false);
-  live_map_raw_ = addGraph(map_rect_, map_legend_, tr("val mAP (raw)"), QPen(kLiveBlue, 2), true);
-  live_map_ema_ = addGraph(map_rect_, nullptr, tr("val mAP (EMA)"), QPen(kLiveOrange, 2), true);
+  live_loss_raw_ = addGraph(loss_rect_, false, tr("loss"), QPen(faint, 1), false);
+  live_loss_smooth_ = addGraph(loss_rect_, true, tr("loss (smoothed)"), QPen(kLiveBlue, 2), false);
+  live_map_raw_ = addGraph(map_rect_, true, tr("val mAP (raw)"), QPen(kLiveBlue, 2), true);
+  live_map_ema_ = addGraph(map_rect_, false, tr("val mAP (EMA)"), QPen(kLiveOrange, 2), true);
 
   tracer_ = new QCPItemTracer(plot_);
   tracer_->setStyle(QCPItemTracer::tsCircle);
@@ -133,26 +141,66 @@ CurvePlot::CurvePlot(QWidget* parent) : QWidget(parent) {
   // TensorBoard's slider starts at 0.6; per-batch losses are noisier than its usual summaries, so start at 0.9.
   smoothing_slider_->setValue(90);
   setSmoothing(0.9);
+  applyPalette();
+  rescale();
+}
+
+void CurvePlot::applyPalette() {
+  // QCustomPlot paints its own white background and black axes; take both from the palette so a dark
+  // application palette gives a dark, readable plot.
+  const QPalette pal = palette();
+  const QColor base = pal.color(QPalette::Base);
+  const QColor text = pal.color(QPalette::Text);
+  QColor grid = text;
+  grid.setAlpha(45);
+  QColor legend_fill = base;
+  legend_fill.setAlpha(230);
+  plot_->setBackground(base);
+  for (auto* rect : {loss_rect_, map_rect_}) {
+    for (auto* axis : rect->axes()) {
+      axis->setBasePen(QPen(text, 1));
+      axis->setTickPen(QPen(text, 1));
+      axis->setSubTickPen(QPen(text, 1));
+      axis->setTickLabelColor(text);
+      axis->setLabelColor(text);
+      axis->grid()->setPen(QPen(grid, 1, Qt::DotLine));
+      axis->grid()->setZeroLinePen(Qt::NoPen);
+    }
+  }
+  plot_->legend->setBrush(legend_fill);
+  plot_->legend->setBorderPen(Qt::NoPen);
+  plot_->legend->setTextColor(text);
+  tracer_->setPen(QPen(text, 1.5));
+  requestReplot();
+}
+
+void CurvePlot::changeEvent(QEvent* event) {
+  QWidget::changeEvent(event);
+  if (event->type() == QEvent::PaletteChange || event->type() == QEvent::ApplicationPaletteChange) applyPalette();
+}
+
+QColor CurvePlot::plotBackground() const {
+  // What a user sees: one rendered pixel of the plot's corner.
+  return plot_->toPixmap(200, 200).toImage().pixelColor(1, 1);
 }
 
 CurvePlot::~CurvePlot() = default;
 
-QCPGraph* CurvePlot::addGraph(QCPAxisRect* rect, QCPLegend* legend, const QString& name, const QPen& pen, bool points) {
+QCPGraph* CurvePlot::addGraph(QCPAxisRect* rect, bool in_legend, const QString& name, const QPen& pen, bool points) {
   QCPGraph* g = plot_->addGraph(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
   g->setName(name);
   g->setPen(pen);
   if (points) g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, pen.color(), pen.color(), 5));
-  if (legend) g->addToLegend(legend);
+  if (in_legend) g->addToLegend();
   return g;
 }
 
-void CurvePlot::removeGraph(QCPGraph* graph, QCPLegend* legend) {
+void CurvePlot::removeGraph(QCPGraph* graph) {
   if (!graph) return;
   if (tracer_->graph() == graph) {
     tracer_->setGraph(nullptr);
     tracer_->setVisible(false);
   }
-  if (legend) graph->removeFromLegend(legend);  // a second legend is not cleaned up by removeGraph
   plot_->removeGraph(graph);
 }
 
@@ -166,7 +214,7 @@ void CurvePlot::startLive(qint64 run_id, const QString& label) {
   pending_epochs_.clear();
   for (auto* g : {live_loss_raw_, live_loss_smooth_, live_map_raw_, live_map_ema_}) g->data()->clear();
   follow_ = true;
-  syncEmaLegend();
+  syncLegend();
   setLiveRun(run_id, label);
   rescale();
 }
@@ -181,6 +229,7 @@ void CurvePlot::setLiveRun(qint64 run_id, const QString& label) {
   live_map_ema_->setName(prefix + tr("val mAP (EMA)"));
   // The live curves already show this run; an overlay of it would draw it twice.
   removeOverlay(run_id);
+  syncLegend();
   requestReplot();
 }
 
@@ -227,16 +276,49 @@ void CurvePlot::flush() {
     }
   }
   pending_epochs_.clear();
-  syncEmaLegend();
+  syncLegend();
   if (follow_) rescale();
   requestReplot();
 }
 
-void CurvePlot::syncEmaLegend() {
-  // Runs without EMA weights get no "val mAP (EMA)" legend entry.
-  const bool has = !live_map_ema_->data()->isEmpty();
-  if (has && !map_legend_->hasItemWithPlottable(live_map_ema_)) live_map_ema_->addToLegend(map_legend_);
-  if (!has && map_legend_->hasItemWithPlottable(live_map_ema_)) live_map_ema_->removeFromLegend(map_legend_);
+void CurvePlot::syncLegend() {
+  // The live run is listed while it is shown; "val mAP (EMA)" only for runs that have EMA weights.
+  auto list = [this](QCPGraph* g, bool on) {
+    if (on && !plot_->legend->hasItemWithPlottable(g)) g->addToLegend();
+    if (!on && plot_->legend->hasItemWithPlottable(g)) g->removeFromLegend();
+  };
+  // Before any run (or after a reset) there is nothing live to name.
+  const bool live = live_visible_ && (live_run_ >= 0 || !live_loss_raw_->data()->isEmpty());
+  list(live_loss_smooth_, live);
+  list(live_map_raw_, live);
+  list(live_map_ema_, live && !live_map_ema_->data()->isEmpty());
+}
+
+void CurvePlot::setLiveVisible(bool visible) {
+  if (visible == live_visible_) return;
+  live_visible_ = visible;
+  for (auto* g : {live_loss_raw_, live_loss_smooth_, live_map_raw_, live_map_ema_}) g->setVisible(visible);
+  syncLegend();
+  if (follow_) rescale();
+  requestReplot();
+}
+
+QList<qint64> CurvePlot::overlayIds() const { return overlays_.keys(); }
+
+void CurvePlot::setPlannedEpochs(int epochs) {
+  planned_epochs_ = std::max(0, epochs);
+  if (follow_) rescale();
+  requestReplot();
+}
+
+void CurvePlot::reset() {
+  clearOverlays();
+  planned_epochs_ = 0;
+  startLive(-1, QString());
+  setLiveVisible(true);
+  follow_ = true;
+  rescale();
+  requestReplot();
 }
 
 void CurvePlot::fillSmoothed(QCPGraph* graph, const QVector<double>& steps, const QVector<double>& losses) const {
@@ -275,6 +357,11 @@ QVector<double> CurvePlot::liveSmoothedLoss() const {
 
 int CurvePlot::drawnLossPoints() const { return live_loss_raw_->dataCount(); }
 
+int CurvePlot::overlayLossPoints(qint64 run_id) const {
+  const auto it = overlays_.constFind(run_id);
+  return it == overlays_.constEnd() ? -1 : it->loss->dataCount();
+}
+
 void CurvePlot::setLogScale(bool on) {
   log_scale_ = on;
   if (log_box_->isChecked() != on) {
@@ -299,21 +386,34 @@ QColor CurvePlot::overlayColor(qint64 run_id) const {
 }
 
 void CurvePlot::setOverlay(qint64 run_id, const QString& label, const RunCurves& curves) {
-  removeOverlay(run_id);
-  if (run_id == live_run_) return;
-  Overlay o;
+  if (run_id == live_run_) {
+    removeOverlay(run_id);
+    return;
+  }
+  auto it = overlays_.find(run_id);
+  if (it == overlays_.end()) {
+    Overlay o;
+    const QColor c = overlayColor(run_id);
+    o.loss = addGraph(loss_rect_, true, QString(), QPen(c, 1.5), false);
+    o.map_raw = addGraph(map_rect_, false, QString(), QPen(c, 1.5), true);
+    it = overlays_.insert(run_id, o);
+  }
+  // Replaced in place: a followed run's overlay grows every poll without its graphs moving or blinking.
+  Overlay& o = *it;
   o.label = label;
   o.curves = curves;
-  const QColor c = overlayColor(run_id);
-  o.loss = addGraph(loss_rect_, plot_->legend, label + tr(": loss (smoothed)"), QPen(c, 1.5), false);
+  o.loss->setName(label + tr(": loss (smoothed)"));
   fillSmoothed(o.loss, curves.loss_steps, curves.loss);
-  o.map_raw = addGraph(map_rect_, map_legend_, label + tr(": val mAP (raw)"), QPen(c, 1.5), true);
+  o.map_raw->setName(label + tr(": val mAP (raw)"));
   o.map_raw->setData(curves.raw_epochs, curves.map_raw, true);
-  if (!curves.map_ema.isEmpty()) {
-    o.map_ema = addGraph(map_rect_, map_legend_, label + tr(": val mAP (EMA)"), QPen(c, 1.5, Qt::DashLine), true);
+  if (!curves.map_ema.isEmpty() && !o.map_ema) {
+    const QColor c = overlayColor(run_id);
+    o.map_ema = addGraph(map_rect_, false, QString(), QPen(c, 1.5, Qt::DashLine), true);
+  }
+  if (o.map_ema) {
+    o.map_ema->setName(label + tr(": val mAP (EMA)"));
     o.map_ema->setData(curves.ema_epochs, curves.map_ema, true);
   }
-  overlays_.insert(run_id, o);
   if (follow_) rescale();
   requestReplot();
 }
@@ -321,9 +421,9 @@ void CurvePlot::setOverlay(qint64 run_id, const QString& label, const RunCurves&
 void CurvePlot::removeOverlay(qint64 run_id) {
   auto it = overlays_.find(run_id);
   if (it == overlays_.end()) return;
-  removeGraph(it->loss, plot_->legend);
-  removeGraph(it->map_raw, map_legend_);
-  removeGraph(it->map_ema, map_legend_);
+  removeGraph(it->loss);
+  removeGraph(it->map_raw);
+  removeGraph(it->map_ema);
   overlays_.erase(it);
   requestReplot();
 }
@@ -334,25 +434,47 @@ void CurvePlot::clearOverlays() {
 }
 
 void CurvePlot::rescale() {
-  for (auto* rect : {loss_rect_, map_rect_}) {
+  // Ranges come from the drawn data alone. QCPAxis::rescale keeps the previous width around a single point,
+  // which showed epochs -40..40 after the first epoch of a run that followed an 80-epoch one.
+  auto bounds = [](QCPAxisRect* rect, QCP::SignDomain domain, QCPRange* keys, QCPRange* values) {
     bool any = false;
-    for (auto* g : rect->graphs()) any = any || !g->data()->isEmpty();
-    if (!any) continue;
-    rect->axis(QCPAxis::atBottom)->rescale(true);
-    rect->axis(QCPAxis::atLeft)->rescale(true);
-  }
-  // Breathing room, and mAP kept in its natural 0-100 frame.
+    for (auto* g : rect->graphs()) {
+      if (!g->visible() || g->data()->isEmpty()) continue;
+      bool found_k = false, found_v = false;
+      const QCPRange k = g->getKeyRange(found_k);
+      const QCPRange v = g->getValueRange(found_v, domain);
+      if (!found_k || !found_v) continue;
+      *keys = any ? QCPRange(std::min(keys->lower, k.lower), std::max(keys->upper, k.upper)) : k;
+      *values = any ? QCPRange(std::min(values->lower, v.lower), std::max(values->upper, v.upper)) : v;
+      any = true;
+    }
+    return any;
+  };
+  QCPRange keys, values;
+  QCPAxis* loss_x = loss_rect_->axis(QCPAxis::atBottom);
   QCPAxis* loss_y = loss_rect_->axis(QCPAxis::atLeft);
-  if (log_scale_) {
-    if (loss_y->range().lower > 0) loss_y->scaleRange(1.15, std::sqrt(loss_y->range().lower * loss_y->range().upper));
+  if (bounds(loss_rect_, log_scale_ ? QCP::sdPositive : QCP::sdBoth, &keys, &values)) {
+    loss_x->setRange(0, std::max(1.0, keys.upper * 1.02));
+    if (log_scale_) {
+      loss_y->setRange(values.lower / 1.15, values.upper * 1.15);
+    } else {
+      const double room = std::max(0.05 * (values.upper - values.lower), 0.05 * std::abs(values.upper) + 1e-6);
+      loss_y->setRange(std::max(0.0, values.lower - room), values.upper + room);
+    }
+  } else {
+    loss_x->setRange(0, 1);
+    loss_y->setRange(log_scale_ ? 0.01 : 0.0, 1);
   }
-  else
-    loss_y->setRange(std::max(0.0, loss_y->range().lower - 0.05 * loss_y->range().size()),
-                     loss_y->range().upper + 0.05 * loss_y->range().size());
-  QCPAxis* map_y = map_rect_->axis(QCPAxis::atLeft);
-  map_y->setRange(std::max(0.0, map_y->range().lower - 5), std::min(100.0, map_y->range().upper + 5));
+  // Epochs from 0 to the planned last one (or the last drawn, if an overlay ran longer); mAP in 0-100.
   QCPAxis* map_x = map_rect_->axis(QCPAxis::atBottom);
-  map_x->setRange(std::min(map_x->range().lower, 1.0) - 0.3, std::max(map_x->range().upper, 2.0) + 0.3);
+  QCPAxis* map_y = map_rect_->axis(QCPAxis::atLeft);
+  const bool any_map = bounds(map_rect_, QCP::sdBoth, &keys, &values);
+  const double last_epoch = std::max({1.0, static_cast<double>(planned_epochs_), any_map ? keys.upper : 0.0});
+  map_x->setRange(0, last_epoch + 0.5);
+  if (any_map)
+    map_y->setRange(std::max(0.0, values.lower - 5), std::min(100.0, values.upper + 5));
+  else
+    map_y->setRange(0, 100);
 }
 
 void CurvePlot::requestReplot() {

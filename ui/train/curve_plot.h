@@ -40,10 +40,21 @@ class CurvePlot : public QWidget {
   void addLossPoints(const QVector<double>& steps, const QVector<double>& losses);
   void addEpoch(int epoch, double map_raw, double map_ema);  // NaN values are skipped
 
+  // Draws or replaces (in place) a run's overlay; the live run is never overlaid (it is drawn live).
   void setOverlay(qint64 run_id, const QString& label, const RunCurves& curves);
   void removeOverlay(qint64 run_id);
   void clearOverlays();
   bool hasOverlay(qint64 run_id) const { return overlays_.contains(run_id); }
+  QList<qint64> overlayIds() const;
+  // Shows or hides the live run's curves (its row's tick in the runs list).
+  void setLiveVisible(bool visible);
+  bool liveVisible() const { return live_visible_; }
+  // The epoch axis spans 0..epochs while a run of that many epochs trains.
+  void setPlannedEpochs(int epochs);
+  // Back to a fresh plot: no live points, no overlays, default ranges (another project was opened).
+  void reset();
+  // The colour the plot is painted with (follows the palette).
+  QColor plotBackground() const;
 
   void setSmoothing(double alpha);  // [0, 1); recomputes every smoothed line
   double smoothing() const { return alpha_; }
@@ -56,7 +67,8 @@ class CurvePlot : public QWidget {
   // For tests and status text.
   int liveLossPoints() const { return live_.loss.size(); }
   int liveEpochPoints() const { return live_.raw_epochs.size(); }
-  int drawnLossPoints() const;  // points in the live raw-loss graph (after the throttle flushed them)
+  int drawnLossPoints() const;
+  int overlayLossPoints(qint64 run_id) const;  // points of a run's overlaid loss curve, -1 when not overlaid  // points in the live raw-loss graph (after the throttle flushed them)
   int replotCount() const { return replots_; }
   QVector<double> liveSmoothedLoss() const;
   QCustomPlot* plot() const { return plot_; }
@@ -76,11 +88,13 @@ class CurvePlot : public QWidget {
     QCPGraph* map_raw = nullptr;
     QCPGraph* map_ema = nullptr;
   };
-  QCPGraph* addGraph(QCPAxisRect* rect, QCPLegend* legend, const QString& name, const QPen& pen, bool points);
-  void removeGraph(QCPGraph* graph, QCPLegend* legend);
+  void changeEvent(QEvent* event) override;
+  QCPGraph* addGraph(QCPAxisRect* rect, bool in_legend, const QString& name, const QPen& pen, bool points);
+  void removeGraph(QCPGraph* graph);
+  void applyPalette();
   void fillSmoothed(QCPGraph* graph, const QVector<double>& steps, const QVector<double>& losses) const;
   void rescale();
-  void syncEmaLegend();
+  void syncLegend();
   void requestReplot();
   void onMouseMove(QMouseEvent* event);
   QColor overlayColor(qint64 run_id) const;
@@ -88,7 +102,6 @@ class CurvePlot : public QWidget {
   QCustomPlot* plot_;
   QCPAxisRect* loss_rect_;
   QCPAxisRect* map_rect_;
-  QCPLegend* map_legend_;
   QCPItemTracer* tracer_;
   QSlider* smoothing_slider_;
   QLabel* smoothing_label_;
@@ -110,6 +123,8 @@ class CurvePlot : public QWidget {
 
   double alpha_ = 0.9;
   bool log_scale_ = false;
+  bool live_visible_ = true;
+  int planned_epochs_ = 0;
   bool follow_ = true;  // rescale to the data until the user zooms or drags; double-click restores
   bool dirty_ = false;
   int replots_ = 0;

@@ -23,4 +23,19 @@ RunCurves loadRunCurves(ProjectStore& store, int64_t run_id) {
   return c;
 }
 
+void appendRunMetric(RunCurves& c, const RunMetric& m) {
+  // "val_map" is not drawn: a run recorded while it was followed also records "val_map_raw" (the old-run
+  // fallback in loadRunCurves is for runs that predate it).
+  if (m.name == "loss") {
+    c.loss_steps.push_back(static_cast<double>(m.step));
+    c.loss.push_back(m.value);
+  } else if (m.name == "val_map_raw") {
+    c.raw_epochs.push_back(m.epoch);
+    c.map_raw.push_back(m.value);
+  } else if (m.name == "val_map_ema") {
+    c.ema_epochs.push_back(m.epoch);
+    c.map_ema.push_back(m.value);
+  }
+}
+
 }  // namespace mls

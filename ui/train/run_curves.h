@@ -6,6 +6,7 @@
 namespace mls {
 
 class ProjectStore;
+struct RunMetric;
 
 struct RunCurves {
   QVector<double> loss_steps, loss;      // global step, batch loss
@@ -15,5 +16,7 @@ struct RunCurves {
 
 // Reads the run's "loss", "val_map_raw" (or "val_map" when a run has no raw entry) and "val_map_ema" metrics.
 RunCurves loadRunCurves(ProjectStore& store, int64_t run_id);
+// Adds one stored metric row to the curves, in the order the run wrote them (a followed run's new rows).
+void appendRunMetric(RunCurves& curves, const RunMetric& metric);
 
 }  // namespace mls

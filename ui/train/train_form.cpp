@@ -46,12 +46,7 @@ TrainForm::TrainForm(QWidget* parent) : QWidget(parent) {
   method_->addItem(tr("Single positive (MLSPL)"), "mlspl");
   method_->addItem(tr("Hybrid (Q2L + single-positive loss)"), "hybrid");
 
-  loss_ = new QComboBox;
-  const std::pair<const char*, const char*> losses[] = {
-      {"asl", "ASL (asymmetric focal)"}, {"bce", "BCE (full labels)"}, {"focal", "Focal"},
-      {"an", "AN (assume negative)"},    {"an-ls", "AN-LS (label smoothing)"}, {"wan", "WAN (weighted AN)"},
-      {"epr", "EPR"},                    {"role", "ROLE"}};
-  for (const auto& [key, text] : losses) loss_->addItem(tr(text), QString::fromLatin1(key));
+  loss_ = new QComboBox;  // filled per method by fillLosses()
 
   labels_ = new QComboBox;
   labels_->addItem(tr("Full ground truth"), "full");
@@ -165,7 +160,8 @@ TrainForm::TrainForm(QWidget* parent) : QWidget(parent) {
   connect(backbone_, qOverload<int>(&QComboBox::activated), this, &TrainForm::onBackboneActivated);
   connect(weights_browse_, &QToolButton::clicked, this, &TrainForm::chooseWeights);
   connect(ema_on_, &QCheckBox::toggled, this, &TrainForm::updateEnabled);
-  connect(method_, qOverload<int>(&QComboBox::currentIndexChanged), this, &TrainForm::updateEnabled);
+  connect(method_, qOverload<int>(&QComboBox::currentIndexChanged), this, &TrainForm::onMethodChanged);
+  connect(loss_, qOverload<int>(&QComboBox::currentIndexChanged), this, &TrainForm::onLossChanged);
 
   // Any edit by hand turns the preset box back to "Custom".
   auto edited = [this] {
@@ -183,7 +179,51 @@ TrainForm::TrainForm(QWidget* parent) : QWidget(parent) {
   connect(amp_, &QCheckBox::toggled, this, &TrainForm::updateEnabled);
   connect(weights_, &QLineEdit::textEdited, this, edited);
 
+  fillLosses();
   applyPreset(0);  // CPU demo: what runs anywhere
+}
+
+QString TrainForm::lossTitle(const QString& key) {
+  static const std::pair<const char*, const char*> titles[] = {
+      {"asl", "ASL (asymmetric focal)"}, {"bce", "BCE (full labels)"}, {"focal", "Focal"},
+      {"an", "AN (assume negative)"},    {"an-ls", "AN-LS (label smoothing)"}, {"wan", "WAN (weighted AN)"},
+      {"epr", "EPR"},                    {"role", "ROLE"}};
+  for (const auto& [k, text] : titles)
+    if (key == QLatin1String(k)) return tr(text);
+  return key;
+}
+
+void TrainForm::fillLosses() {
+  // Only the method's own losses (the engine refuses the others), keeping the current one when it fits.
+  const std::string method = method_->currentData().toString().toStdString();
+  const QString keep = loss_->currentData().toString();
+  const QSignalBlocker block(loss_);
+  loss_->clear();
+  for (const auto& key : lossesForMethod(method)) loss_->addItem(lossTitle(QString::fromStdString(key)), QString::fromStdString(key));
+  // A switch of method lands on that method's usual choice: ROLE for the single-positive methods, ASL for Q2L.
+  const int i = loss_->findData(keep);
+  selectData(loss_, i >= 0 ? keep : (method == "q2l" ? QStringLiteral("asl") : QStringLiteral("role")));
+}
+
+void TrainForm::onMethodChanged() {
+  fillLosses();
+  onLossChanged();
+}
+
+void TrainForm::onLossChanged() {
+  // Single-positive losses train on the single positives only; a full-label loss chosen after one of them
+  // goes back to the full ground truth (BCE on single positives would just be AN).
+  const bool single_loss = isSinglePositiveLoss(loss_->currentData().toString().toStdString());
+  if (single_loss)
+    selectData(labels_, QStringLiteral("single"));
+  else if (labels_sp_forced_)
+    selectData(labels_, QStringLiteral("full"));
+  labels_sp_forced_ = single_loss;
+  labels_->setEnabled(!single_loss);
+  labels_->setToolTip(single_loss ? tr("%1 is a single-positive loss: it trains on the one positive per image")
+                                        .arg(loss_->currentText())
+                                  : QString());
+  updateEnabled();
 }
 
 void TrainForm::selectData(QComboBox* box, const QString& value) {
@@ -220,7 +260,8 @@ void TrainForm::setRequest(const TrainRequest& r) {
   applying_ = true;
   selectData(method_, QString::fromStdString(r.method));
   selectData(loss_, QString::fromStdString(r.loss));
-  selectData(labels_, QString::fromStdString(r.labels));
+  // A single-positive loss has set the labels itself; a stored full-label config keeps its own choice.
+  if (!isSinglePositiveLoss(r.loss)) selectData(labels_, QString::fromStdString(r.labels));
   const QString backbone = QString::fromStdString(r.backbone);
   if (backbone.startsWith(kTorchScriptPrefix))
     setTorchScriptBackbone(backbone.mid(kTorchScriptPrefix.size()));
@@ -250,6 +291,8 @@ void TrainForm::setRequest(const TrainRequest& r) {
   updateEnabled();
   Q_EMIT changed();
 }
+
+void TrainForm::resetForProject() { run_name_->clear(); }
 
 void TrainForm::applyPreset(int index) {
   if (index < 0 || index >= static_cast<int>(trainPresets().size())) return;

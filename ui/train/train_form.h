@@ -33,12 +33,20 @@ class TrainForm : public QWidget {
   QComboBox* presetBox() const { return preset_; }
   QComboBox* methodBox() const { return method_; }
   QComboBox* backboneBox() const { return backbone_; }
+  QComboBox* lossBox() const { return loss_; }
+  QComboBox* labelsBox() const { return labels_; }
+  // Clears what belongs to one project (the run name); the rest are the user's habits and stay.
+  void resetForProject();
 
  Q_SIGNALS:
   void changed();
 
  private:
   void updateEnabled();
+  void fillLosses();
+  void onMethodChanged();
+  void onLossChanged();
+  static QString lossTitle(const QString& key);
   void chooseWeights();
   void onBackboneActivated(int index);
   static void selectData(QComboBox* box, const QString& value);
@@ -67,6 +75,7 @@ class TrainForm : public QWidget {
   QSpinBox* workers_;
   QLineEdit* run_name_;
   bool applying_ = false;
+  bool labels_sp_forced_ = false;  // labels were set to "single" by a single-positive loss
   int last_backbone_index_ = 0;
 };
 

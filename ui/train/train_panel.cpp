@@ -1,6 +1,11 @@
 #include "train/train_panel.h"
 
 #include <QDateTime>
+#include <QDeadlineTimer>
+#include <QEventLoop>
+#include <QFileInfo>
+#include <QTimer>
+#include <QToolButton>
 #include <QTime>
 #include <QHeaderView>
 #include <QLabel>
@@ -20,6 +25,8 @@
 #include "data/store/project_store.h"
 #include "project_session.h"
 #include "train/curve_plot.h"
+#include "train/detached_runs.h"
+#include "train/run_follower.h"
 #include "train/run_curves.h"
 #include "train/runs_model.h"
 #include "train/train_form.h"
@@ -46,13 +53,23 @@ TrainPanel::TrainPanel(ProjectSession* session, QWidget* parent) : QWidget(paren
   form_scroll->setWidgetResizable(true);
   form_scroll->setFrameShape(QFrame::NoFrame);
   form_scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-  form_scroll->setMinimumWidth(std::min(form_->sizeHint().width() + 16, 300));
+  form_scroll_ = form_scroll;
 
+  // The settings fold away so the curves get the room while training; the button says what is chosen.
+  settings_button_ = new QToolButton;
+  settings_button_->setText(tr("Settings"));
+  settings_button_->setCheckable(true);
+  settings_button_->setChecked(true);
+  settings_button_->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+  settings_button_->setArrowType(Qt::DownArrow);
+  settings_button_->setToolTip(tr("Show or hide the training settings"));
   start_ = new QPushButton(tr("Start"));
   start_->setToolTip(tr("Train with these settings on the open project"));
   stop_ = new QPushButton(tr("Stop"));
   stop_->setToolTip(tr("Stop after the current batch; the run is kept as cancelled"));
   auto* buttons = new QHBoxLayout;
+  buttons->addWidget(settings_button_);
+  buttons->addStretch(1);
   buttons->addWidget(start_);
   buttons->addWidget(stop_);
 
@@ -64,14 +81,7 @@ TrainPanel::TrainPanel(ProjectSession* session, QWidget* parent) : QWidget(paren
   status_ = new QLabel;
   status_->setWordWrap(true);
   status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-
-  auto* left = new QWidget;
-  auto* left_layout = new QVBoxLayout(left);
-  left_layout->setContentsMargins(0, 0, 4, 0);
-  left_layout->addWidget(form_scroll, 1);
-  left_layout->addLayout(buttons);
-  left_layout->addWidget(progress_);
-  left_layout->addWidget(status_);
+  status_->hide();  // shown while it has something to say
 
   plot_ = new CurvePlot;
   runs_model_ = new RunsModel(this);
@@ -80,7 +90,7 @@ TrainPanel::TrainPanel(ProjectSession* session, QWidget* parent) : QWidget(paren
   runs_view_->setRootIsDecorated(false);
   runs_view_->setUniformRowHeights(true);
   runs_view_->setAlternatingRowColors(true);
-  runs_view_->setToolTip(tr("Tick runs to overlay their curves; double-click makes a run current for Inspect"));
+  runs_view_->setToolTip(tr("Tick runs to draw their curves; double-click makes a run current for Inspect"));
   runs_view_->header()->setStretchLastSection(false);
   runs_view_->header()->setSectionResizeMode(RunsModel::NameColumn, QHeaderView::Stretch);
   for (int c : {RunsModel::MethodColumn, RunsModel::StatusColumn, RunsModel::BestMapColumn})
@@ -95,54 +105,58 @@ TrainPanel::TrainPanel(ProjectSession* session, QWidget* parent) : QWidget(paren
   bottom_tabs_->setDocumentMode(true);
   bottom_tabs_->addTab(runs_view_, tr("Runs"));
   bottom_tabs_->addTab(messages_, tr("Messages"));
-  auto* right = new QSplitter(Qt::Vertical);
-  right->addWidget(plot_);
-  right->addWidget(bottom_tabs_);
-  right->setStretchFactor(0, 3);
-  right->setStretchFactor(1, 1);
-  right->setChildrenCollapsible(false);
-  auto* main = new QSplitter(Qt::Horizontal);
-  main->addWidget(left);
-  main->addWidget(right);
-  main->setStretchFactor(0, 0);
-  main->setStretchFactor(1, 1);
-  main->setChildrenCollapsible(false);
+  // One column: a dock is narrow, and the plots are what is watched.
+  auto* split = new QSplitter(Qt::Vertical);
+  split->addWidget(form_scroll);
+  split->addWidget(plot_);
+  split->addWidget(bottom_tabs_);
+  split->setStretchFactor(0, 2);
+  split->setStretchFactor(1, 5);
+  split->setStretchFactor(2, 1);
+  split->setChildrenCollapsible(false);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(4, 4, 4, 4);
-  layout->addWidget(main);
+  layout->addLayout(buttons);
+  layout->addWidget(progress_);
+  layout->addWidget(status_);
+  layout->addWidget(split, 1);
 
   probe_ = new LatencyProbe(this);
-  thread_ = new QThread(this);
-  thread_->setObjectName(QStringLiteral("mls-training"));
-  worker_ = new TrainingWorker;  // no parent: it moves to thread_ and is deleted after the thread stops
-  worker_->moveToThread(thread_);
-  connect(worker_, &TrainingWorker::runIdKnown, this, &TrainPanel::onRunIdKnown);
-  connect(worker_, &TrainingWorker::stepsReady, this, &TrainPanel::onSteps);
-  connect(worker_, &TrainingWorker::progress, this, &TrainPanel::onProgress);
-  connect(worker_, &TrainingWorker::epochFinished, this, &TrainPanel::onEpoch);
-  connect(worker_, &TrainingWorker::message, this, &TrainPanel::onMessage);
-  connect(worker_, &TrainingWorker::runFinished, this, &TrainPanel::onRunFinished);
-  thread_->start();
+  detached_ = new DetachedRuns(this);
+  connect(detached_, &DetachedRuns::finished, this,
+          [this](qint64 run_id, const QString& project, const QString& status, const QString& message) {
+            const QString text = run_id > 0 ? tr("Run %1 of %2 %3").arg(run_id).arg(project, status)
+                                            : tr("Training on %1 did not start: %2").arg(project, message);
+            addMessage(static_cast<int>(status == QLatin1String("failed") ? MessageLevel::Warning : MessageLevel::Info),
+                       message.isEmpty() || run_id <= 0 ? text : text + QStringLiteral(": ") + message);
+            Q_EMIT statusMessage(text);
+          });
+  createWorker();
 
+  follower_ = new RunFollower(this);
+  connect(follower_, &RunFollower::updated, this, &TrainPanel::onFollowUpdate);
+
+  connect(settings_button_, &QToolButton::toggled, this, &TrainPanel::setSettingsVisible);
   connect(start_, &QPushButton::clicked, this, [this] { start(); });
   connect(stop_, &QPushButton::clicked, this, &TrainPanel::stop);
-  connect(runs_model_, &RunsModel::checkedChanged, this, &TrainPanel::onOverlayToggled);
+  connect(runs_model_, &RunsModel::checkedChanged, this, [this](qint64 run_id, bool checked) {
+    if (checked)
+      user_unticked_.remove(run_id);
+    else
+      user_unticked_.insert(run_id);
+    syncOverlays();
+  });
   connect(runs_view_, &QTreeView::activated, this, [this](const QModelIndex& index) {
     if (session_) session_->setCurrentRun(runs_model_->data(index, RunsModel::RunIdRole).toLongLong());
   });
   if (session_) {
-    connect(session_, &ProjectSession::projectOpened, this, [this] {
-      plot_->clearOverlays();
-      runs_model_->setRuns({});  // run ids of another project must not stay ticked
-      if (!training_) plot_->startLive(-1, QString());
-      refreshRuns();
-      updateButtons();
-    });
+    connect(session_, &ProjectSession::projectOpened, this, &TrainPanel::resetForProject);
     connect(session_, &ProjectSession::runsChanged, this, &TrainPanel::refreshRuns);
-    // Show the current run's curves while nothing else is overlaid (e.g. right after opening a project).
+    // Show the current run's curves while nothing else is drawn (e.g. right after opening a project).
     connect(session_, &ProjectSession::currentRunChanged, this, [this](qint64 run_id) {
       if (run_id >= 0 && !training_ && runs_model_->checkedRuns().isEmpty()) runs_model_->setChecked(run_id, true);
     });
+    if (session_->isOpen()) follower_->setProject(session_->path());
   }
   refreshRuns();
   updateButtons();
@@ -153,11 +167,116 @@ TrainPanel::~TrainPanel() {
   delete worker_;
 }
 
+void TrainPanel::createWorker() {
+  thread_ = new QThread(this);
+  thread_->setObjectName(QStringLiteral("mls-training"));
+  auto* w = new TrainingWorker;  // no parent: it moves to thread_ and is deleted after the thread stops
+  worker_ = w;
+  w->moveToThread(thread_);
+  // Each handler checks that the worker is still ours: signals queued before detachRun() are dropped.
+  connect(w, &TrainingWorker::runIdKnown, this, [this, w](qint64 id) { if (w == worker_) onRunIdKnown(id); });
+  connect(w, &TrainingWorker::stepsReady, this, [this, w](const QVector<StepPoint>& p) { if (w == worker_) onSteps(p); });
+  connect(w, &TrainingWorker::progress, this, [this, w](const ProgressInfo& p) { if (w == worker_) onProgress(p); });
+  connect(w, &TrainingWorker::epochFinished, this,
+          [this, w](qint64 id, const EpochInfo& e) { if (w == worker_) onEpoch(id, e); });
+  connect(w, &TrainingWorker::message, this, [this, w](int level, const QString& t) { if (w == worker_) onMessage(level, t); });
+  connect(w, &TrainingWorker::runFinished, this, [this, w](qint64 id, const QString& status, const QString& text) {
+    if (w == worker_) onRunFinished(id, status, text);
+  });
+  thread_->start();
+}
+
 void TrainPanel::shutdown() {
   if (training_) worker_->cancel();
   thread_->quit();  // processed once a running train() has returned
   thread_->wait();
   probe_->stop();
+  detached_->cancelAndWait();
+}
+
+bool TrainPanel::stopAndWait(int timeout_ms) {
+  if (!training_) return true;
+  stop();
+  QDeadlineTimer deadline(timeout_ms);
+  QEventLoop loop;
+  QTimer check;
+  check.setInterval(20);
+  connect(&check, &QTimer::timeout, &loop, [&] {
+    if (!training_ || deadline.hasExpired()) loop.quit();
+  });
+  check.start();
+  loop.exec(QEventLoop::ExcludeUserInputEvents);  // the queued end-of-run signals must be delivered
+  return !training_;
+}
+
+bool TrainPanel::detachRun() {
+  if (!training_) return false;
+  thread_->setParent(nullptr);
+  detached_->adopt(thread_, worker_, QFileInfo(run_project_).completeBaseName(), run_id_);
+  createWorker();  // worker_ changes: whatever the old one still sends is no longer drawn here
+  probe_->stop();
+  training_ = false;
+  stopping_ = false;
+  Q_EMIT statusMessage(tr("Run %1 of %2 keeps training in the background")
+                          .arg(run_id_ > 0 ? QString::number(run_id_) : tr("(starting)"),
+                               QFileInfo(run_project_).completeBaseName()));
+  run_id_ = -1;
+  updateButtons();
+  Q_EMIT backgroundProgress(-1, QString());
+  return true;
+}
+
+void TrainPanel::setStatus(const QString& text, bool error) {
+  status_->setText(text);
+  status_->setStyleSheet(error ? QStringLiteral("color: #c82828;") : QString());
+  status_->setVisible(!text.isEmpty());
+}
+
+int TrainPanel::backgroundRuns() const { return detached_->count(); }
+
+QString TrainPanel::statusText() const { return status_->text(); }
+
+void TrainPanel::resetForProject() {
+  // Nothing of the previous project may stay: a run of it goes on in the background, unseen here.
+  if (training_) detachRun();
+  plot_->reset();
+  followed_.clear();
+  user_unticked_.clear();
+  runs_model_->setRuns({});  // run ids of another project must not stay ticked
+  run_id_ = -1;
+  run_label_.clear();
+  last_status_.clear();
+  progress_->setValue(0);
+  progress_->setFormat(tr("Idle"));
+  setStatus(QString());
+  messages_->clear();
+  if (detached_->count() > 0)
+    addMessage(static_cast<int>(MessageLevel::Info),
+               tr("%n run(s) of an earlier project still train in the background; the end is reported here.", "",
+                  detached_->count()));
+  form_->resetForProject();
+  follower_->setProject(session_ && session_->isOpen() ? session_->path() : QString());
+  refreshRuns();
+  updateButtons();
+}
+
+void TrainPanel::setSettingsVisible(bool visible) {
+  form_scroll_->setVisible(visible);
+  settings_button_->setArrowType(visible ? Qt::DownArrow : Qt::RightArrow);
+  if (settings_button_->isChecked() != visible) {
+    const QSignalBlocker block(settings_button_);
+    settings_button_->setChecked(visible);
+  }
+}
+
+void TrainPanel::showEvent(QShowEvent* event) {
+  QWidget::showEvent(event);
+  follower_->setActive(true);
+}
+
+void TrainPanel::hideEvent(QHideEvent* event) {
+  QWidget::hideEvent(event);
+  follower_->setActive(false);  // still polls while a followed run is running
 }
 
 bool TrainPanel::start() { return startWith(form_->request()); }
@@ -165,28 +284,37 @@ bool TrainPanel::start() { return startWith(form_->request()); }
 bool TrainPanel::startWith(const TrainRequest& request) {
   if (training_) return false;
   if (!session_ || !session_->isOpen()) {
-    addMessage(static_cast<int>(MessageLevel::Error), tr("Open a project before training."));
+    refuseStart(tr("open a project first"));
     return false;
   }
   TrainRequest r = request;
   r.project = session_->path().toStdString();
+  TrainRequest check = r;  // the session resolves again; this only catches bad values before a run exists
   try {
-    TrainRequest check = r;  // the session resolves again; this only catches bad values before a run exists
     check.resolveDefaults();
+    if (check.resume.empty()) check.checkLossChoice();
   } catch (const std::exception& e) {
-    addMessage(static_cast<int>(MessageLevel::Error), tr("Cannot start: %1").arg(QString::fromUtf8(e.what())));
+    refuseStart(QString::fromUtf8(e.what()));
     return false;
   }
   training_ = true;
   stopping_ = false;
   run_id_ = -1;
+  run_project_ = session_->path();
+  newest_run_at_start_ = 0;
+  for (int row = 0; row < runs_model_->rowCount(); ++row)
+    newest_run_at_start_ = std::max<qint64>(newest_run_at_start_, runs_model_->runAt(row)->id);
   run_label_.clear();
   last_status_.clear();
   plot_->startLive(-1, QString());
+  plot_->setLiveVisible(true);
+  // LinearInit epochs come first and are counted on (TrainingWorker continues the numbering).
+  plot_->setPlannedEpochs(check.epochs + (check.method == "mlspl" ? check.linear_init : 0));
+  syncOverlays();  // the previous live run, if ticked, is now drawn as an overlay
+  setSettingsVisible(false);
   progress_->setValue(0);
   progress_->setFormat(tr("Starting…"));
-  status_->setStyleSheet(QString());
-  status_->setText(tr("Preparing data and model…"));
+  setStatus(tr("Preparing data and model…"));
   addMessage(static_cast<int>(MessageLevel::Info),
              tr("Starting %1 / %2 / %3 labels / %4")
                  .arg(QString::fromStdString(r.method), QString::fromStdString(r.loss),
@@ -197,6 +325,14 @@ bool TrainPanel::startWith(const TrainRequest& request) {
   QMetaObject::invokeMethod(worker_, [w = worker_, r] { w->train(r); }, Qt::QueuedConnection);
   Q_EMIT backgroundProgress(0, tr("Training: starting"));
   return true;
+}
+
+void TrainPanel::refuseStart(const QString& reason) {
+  // No run exists: nothing may speak of a run id ("Run 0 failed"); the reason is what the user needs.
+  const QString text = tr("Training did not start: %1").arg(reason);
+  addMessage(static_cast<int>(MessageLevel::Error), text);
+  setStatus(text, true);
+  Q_EMIT statusMessage(text);
 }
 
 void TrainPanel::stop() {
@@ -218,6 +354,7 @@ void TrainPanel::refreshRuns() {
   } catch (const std::exception& e) {
     addMessage(static_cast<int>(MessageLevel::Warning), tr("Could not read the runs: %1").arg(QString::fromUtf8(e.what())));
   }
+  syncOverlays();  // a run that is gone is no longer drawn
 }
 
 void TrainPanel::onRunIdKnown(qint64 run_id) {
@@ -230,8 +367,11 @@ void TrainPanel::onRunIdKnown(qint64 run_id) {
     }
   }
   plot_->setLiveRun(run_id, run_label_);
-  status_->setText(tr("Run %1 training").arg(run_label_));
+  setStatus(tr("Run %1 training").arg(run_label_));
   if (session_) session_->notifyRunsChanged();  // refreshes our list and every other panel's
+  followed_.remove(run_id);  // if the follower saw it before we knew it was ours
+  runs_model_->setChecked(run_id, true);  // drawn live, so ticked
+  syncOverlays();
   Q_EMIT runStarted(run_id);
 }
 
@@ -278,7 +418,16 @@ void TrainPanel::onRunFinished(qint64 run_id, const QString& worker_status, cons
   probe_->stop();
   training_ = false;
   stopping_ = false;
-  if (run_id > 0) run_id_ = run_id;
+  if (run_id <= 0) {
+    // Refused before a run existed (e.g. no single positives yet): say why, claim no run.
+    last_status_ = worker_status;
+    progress_->setFormat(tr("Not started"));
+    refuseStart(message);
+    updateButtons();
+    Q_EMIT backgroundProgress(-1, QString());
+    return;
+  }
+  run_id_ = run_id;
   // The store's record is the truth (TrainingSession marks failures there); the worker's view is the fallback.
   QString status = worker_status;
   std::optional<double> best;
@@ -292,46 +441,92 @@ void TrainPanel::onRunFinished(qint64 run_id, const QString& worker_status, cons
     }
   }
   last_status_ = status;
-  const QString who = run_id > 0 ? tr("Run %1").arg(run_label_.isEmpty() ? QStringLiteral("#%1").arg(run_id) : run_label_)
-                                 : tr("Training");
+  const QString who = tr("Run %1").arg(run_label_.isEmpty() ? QStringLiteral("#%1").arg(run_id) : run_label_);
   if (status == QLatin1String("failed")) {
     addMessage(static_cast<int>(MessageLevel::Error), tr("%1 failed: %2").arg(who, message));
     progress_->setFormat(tr("Failed"));
-    status_->setStyleSheet(QStringLiteral("color: #c82828;"));
-    status_->setText(tr("%1 failed: %2").arg(who, message));
+    setStatus(tr("%1 failed: %2").arg(who, message), true);
   } else {
     if (!message.isEmpty()) addMessage(static_cast<int>(MessageLevel::Warning), message);
     const QString best_text = best ? tr(", best val mAP %1").arg(*best, 0, 'f', 2) : QString();
     if (status == QLatin1String("cancelled")) {
       progress_->setFormat(tr("Stopped"));
-      status_->setText(tr("%1 stopped%2").arg(who, best_text));
+      setStatus(tr("%1 stopped%2").arg(who, best_text));
     } else {
       progress_->setValue(progress_->maximum());
       progress_->setFormat(tr("Finished"));
-      status_->setText(tr("%1 finished%2").arg(who, best_text));
+      setStatus(tr("%1 finished%2").arg(who, best_text));
     }
-    status_->setStyleSheet(QString());
     addMessage(static_cast<int>(MessageLevel::Info), status_->text());
   }
   updateButtons();
   if (session_) session_->notifyRunsChanged();
   Q_EMIT backgroundProgress(-1, QString());
+  Q_EMIT statusMessage(status_->text());
   Q_EMIT runFinished(run_id, status);
 }
 
-void TrainPanel::onOverlayToggled(qint64 run_id, bool checked) {
-  if (!checked) {
-    plot_->removeOverlay(run_id);
+void TrainPanel::syncOverlays() {
+  const QList<qint64> checked = runs_model_->checkedRuns();
+  const qint64 live = plot_->liveRunId();
+  // Before the live run has an id (or a row) its curves are the run being started: always shown.
+  plot_->setLiveVisible(live < 0 || runs_model_->rowOfRun(live) < 0 || checked.contains(live));
+  for (qint64 id : plot_->overlayIds())
+    if (id == live || !checked.contains(id)) plot_->removeOverlay(id);
+  for (qint64 id : checked)
+    if (id != live && !plot_->hasOverlay(id)) drawOverlay(id);
+}
+
+void TrainPanel::drawOverlay(qint64 run_id) {
+  const int row = runs_model_->rowOfRun(run_id);
+  const RunRecord* r = runs_model_->runAt(row);
+  const QString label = QStringLiteral("#%1 %2").arg(run_id).arg(r ? QString::fromStdString(r->name) : QString());
+  if (followed_.contains(run_id)) {  // read by the follower, off the GUI thread
+    plot_->setOverlay(run_id, label, followed_.value(run_id));
     return;
   }
   if (!session_ || !session_->isOpen()) return;
   try {
-    const auto r = session_->store()->run(run_id);
-    const QString label = QStringLiteral("#%1 %2").arg(run_id).arg(r ? QString::fromStdString(r->name) : QString());
     plot_->setOverlay(run_id, label, loadRunCurves(*session_->store(), run_id));
   } catch (const std::exception& e) {
     addMessage(static_cast<int>(MessageLevel::Warning),
                tr("Could not load the curves of run %1: %2").arg(run_id).arg(QString::fromUtf8(e.what())));
+  }
+}
+
+bool TrainPanel::isOwnRun(qint64 run_id) const {
+  // Until the worker names its run, a new run in the file is probably ours: not followed yet.
+  return training_ && (run_id == run_id_ || (run_id_ < 0 && run_id > newest_run_at_start_));
+}
+
+void TrainPanel::onFollowUpdate(const FollowUpdate& u) {
+  if (!session_ || !session_->isOpen() || u.project != session_->path() || !u.error.isEmpty()) return;
+  // A run that appeared or changed status (a CLI run started or ended) concerns every panel (Inspect's run
+  // choice, Annotate's suggestions); a better best mAP only our list, which takes the rows just read.
+  bool changed = static_cast<int>(u.runs.size()) != runs_model_->rowCount();
+  bool improved = false;
+  for (const auto& r : u.runs) {
+    const RunRecord* mine = runs_model_->runAt(runs_model_->rowOfRun(r.id));
+    if (!mine || mine->status != r.status) changed = true;
+    if (mine && mine->best_val_map != r.best_val_map) improved = true;
+  }
+  if (changed) {
+    session_->notifyRunsChanged();  // ours via refreshRuns
+  } else if (improved) {
+    runs_model_->setRuns(u.runs);
+    syncOverlays();
+  }
+  for (auto it = u.metrics.constBegin(); it != u.metrics.constEnd(); ++it) {
+    const qint64 id = it.key();
+    if (isOwnRun(id) || id == plot_->liveRunId()) continue;  // drawn live by our own worker
+    const bool first = !followed_.contains(id);
+    RunCurves& curves = followed_[id];
+    for (const auto& m : it.value()) appendRunMetric(curves, m);
+    // A run started elsewhere is drawn as it trains, unless the user has unticked it.
+    if (first && !user_unticked_.contains(id))
+      runs_model_->setChecked(id, true);  // -> syncOverlays draws it
+    else if (runs_model_->checkedRuns().contains(id))
+      drawOverlay(id);
   }
 }
 

@@ -1,12 +1,16 @@
-// The Train tab: settings form and presets, Start/Stop, progress with ETA, live loss and mAP curves with
-// earlier runs overlaid, and a message panel. Training runs in a TrainingWorker on its own QThread; the GUI
-// thread only receives queued signals and replots on a throttle.
+// The Train tab: Start/Stop, progress with ETA, a collapsible settings form with presets, live loss and mAP
+// curves (the largest part) with earlier runs overlaid, and the run list and messages. Training runs in a
+// TrainingWorker on its own QThread; the GUI thread only receives queued signals and replots on a throttle.
+// Runs written by another process into the same project file are followed live (RunFollower).
 #pragma once
+#include <QHash>
 #include <QPointer>
+#include <QSet>
 #include <QWidget>
 
 #include "data/training/train_request.h"
 #include "train/latency_probe.h"
+#include "train/run_curves.h"
 
 class QLabel;
 class QPlainTextEdit;
@@ -14,12 +18,16 @@ class QProgressBar;
 class QPushButton;
 class QTabWidget;
 class QThread;
+class QToolButton;
 class QTreeView;
 
 namespace mls {
 
 class CurvePlot;
+class DetachedRuns;
 class ProjectSession;
+class RunFollower;
+struct FollowUpdate;
 class RunsModel;
 class TrainForm;
 class TrainingWorker;
@@ -47,6 +55,11 @@ class TrainPanel : public QWidget {
   QProgressBar* progressBar() const { return progress_; }
   QPushButton* startButton() const { return start_; }
   QPushButton* stopButton() const { return stop_; }
+  QToolButton* settingsButton() const { return settings_button_; }
+  RunFollower* follower() const { return follower_; }
+  QString statusText() const;
+  // Runs of earlier projects still training in the background (see detachRun).
+  int backgroundRuns() const;
 
  public Q_SLOTS:
   // Starts a run with the form's settings. Returns false (with a message in the panel) when it cannot start.
@@ -55,12 +68,22 @@ class TrainPanel : public QWidget {
   void stop();
   // Cancels a running training and waits for the worker to return (the window is closing).
   void shutdown();
+  // For "Stop the run" when another project is about to open: cancels after the current batch and waits,
+  // with the event loop running, until the run is recorded as stopped. False if it had not ended in time.
+  bool stopAndWait(int timeout_ms = 60000);
+  // For "Keep it training in the background": the run goes on with its own worker and store connection but
+  // no longer draws here; statusMessage says "Run N of <project> finished" when it ends. The panel is then
+  // free for the next project. Opening another project while a run trains does this by itself.
+  bool detachRun();
   void refreshRuns();
+  void setSettingsVisible(bool visible);
 
  Q_SIGNALS:
   void runStarted(qint64 run_id);
   void runFinished(qint64 run_id, const QString& status);
   void backgroundProgress(int percent, const QString& text);  // percent -1 = idle
+  // One line for the status bar: a run ended (also one of an earlier project), or a start was refused.
+  void statusMessage(const QString& text);
 
  private:
   void onRunIdKnown(qint64 run_id);
@@ -69,9 +92,19 @@ class TrainPanel : public QWidget {
   void onEpoch(qint64 run_id, const mls::EpochInfo& info);
   void onMessage(int level, const QString& text);
   void onRunFinished(qint64 run_id, const QString& status, const QString& message);
-  void onOverlayToggled(qint64 run_id, bool checked);
+  void createWorker();
+  void resetForProject();
+  void refuseStart(const QString& reason);
+  void setStatus(const QString& text, bool error = false);
+  // Makes the plot draw exactly the ticked runs: the live run's curves when it is ticked, overlays for others.
+  void syncOverlays();
+  void drawOverlay(qint64 run_id);
+  void onFollowUpdate(const mls::FollowUpdate& update);
+  bool isOwnRun(qint64 run_id) const;
   void addMessage(int level, const QString& text);
   void updateButtons();
+  void showEvent(QShowEvent* event) override;
+  void hideEvent(QHideEvent* event) override;
 
   QPointer<ProjectSession> session_;
   TrainForm* form_;
@@ -84,13 +117,22 @@ class TrainPanel : public QWidget {
   QTreeView* runs_view_;
   QPlainTextEdit* messages_;
   QTabWidget* bottom_tabs_;
+  QToolButton* settings_button_;
+  QWidget* form_scroll_;
   LatencyProbe* probe_;
-  QThread* thread_;
-  TrainingWorker* worker_;  // lives on thread_; deleted after the thread has stopped
+  QThread* thread_ = nullptr;
+  TrainingWorker* worker_ = nullptr;  // lives on thread_; deleted after the thread has stopped
+  DetachedRuns* detached_;
+  RunFollower* follower_;
+  // Runs another process is writing, as read so far; user_unticked_ keeps a followed run off once unticked.
+  QHash<qint64, RunCurves> followed_;
+  QSet<qint64> user_unticked_;
 
   bool training_ = false;
   bool stopping_ = false;
   qint64 run_id_ = -1;
+  qint64 newest_run_at_start_ = 0;  // runs above it may be ours until the worker names its run
+  QString run_project_;             // the project file the current run trains on
   QString run_label_;
   QString last_status_;
 };

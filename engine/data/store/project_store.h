@@ -102,6 +102,11 @@ class ProjectStore {
   void addCheckpoint(const CheckpointRecord& checkpoint);
   std::vector<CheckpointRecord> checkpoints(int64_t run_id);
 
+  // --- following runs another process writes (project_store_follow.cpp)
+  // The run's metrics stored after row `after_seq` (0: all), oldest first, each with its row number: a poller
+  // keeps the last number it saw and reads only what is new.
+  std::vector<std::pair<int64_t, RunMetric>> runMetricsAfter(int64_t run_id, int64_t after_seq);
+
   // --- stored predictions (per-class scores) for inspection and annotation suggestions
   void storePredictions(int64_t run_id, const std::vector<std::pair<int64_t, std::vector<float>>>& scores);
   std::optional<std::vector<float>> predictions(int64_t run_id, int64_t image_id);

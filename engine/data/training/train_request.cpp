@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <stdexcept>
 #include <thread>
 
@@ -41,6 +42,51 @@ void TrainRequest::resolveDefaults() {
     const int cores = static_cast<int>(std::thread::hardware_concurrency());
     workers = cuda ? std::clamp(cores - 1, 2, 8) : 2;
   }
+}
+
+namespace {
+
+std::string lossKey(const std::string& loss) {
+  std::string key = loss;
+  for (char& c : key) c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return key;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> lossesForMethod(const std::string& method) {
+  if (method == "q2l") return {"asl", "bce", "focal"};
+  if (method == "mlspl") return {"bce", "an", "an-ls", "wan", "epr", "role"};
+  if (method == "hybrid") return {"an", "an-ls", "wan", "epr", "role"};
+  return {};
+}
+
+bool isSinglePositiveLoss(const std::string& loss) {
+  const std::string key = lossKey(loss);
+  return key == "an" || key == "an-ls" || key == "wan" || key == "epr" || key == "role";
+}
+
+void TrainRequest::checkLossChoice() const {
+  const auto losses = lossesForMethod(method);
+  if (losses.empty()) throw std::invalid_argument("unknown method '" + method + "' (expected q2l, mlspl or hybrid)");
+  const std::string key = lossKey(loss);
+  if (std::find(losses.begin(), losses.end(), key) == losses.end()) {
+    std::string hint;
+    if (method == "q2l" && isSinglePositiveLoss(key)) hint = "; --method hybrid trains the Q2L model with it";
+    if (method == "hybrid") hint = "; --method q2l trains with the full-label losses";
+    throw std::invalid_argument("--method " + method + " does not train with --loss " + loss + " (it takes " +
+                                joined(losses) + hint + ")");
+  }
+  if (isSinglePositiveLoss(key) && labels != "single")
+    throw std::invalid_argument("--loss " + loss +
+                                " is a single-positive loss: train it with --labels single (on full labels "
+                                "use --loss bce or asl)");
 }
 
 std::string TrainRequest::toJson() const {

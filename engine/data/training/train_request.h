@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mls {
 
@@ -36,8 +37,18 @@ struct TrainRequest {
 
   // Fills every 0/-1 default from method, backbone and loss. Throws std::invalid_argument for bad values.
   void resolveDefaults();
+  // Throws std::invalid_argument when the loss is not one the method trains with, or when a single-positive
+  // loss would train on full labels (AN/EPR/ROLE assume one observed positive per image; on full labels
+  // they are BCE at best). Checked for new runs only, so configs stored before this rule still load.
+  void checkLossChoice() const;
   std::string toJson() const;
   static TrainRequest fromJson(const std::string& json);
 };
+
+// The losses a method trains with: q2l the full-label losses (asl, bce, focal); mlspl the MLSPL paper's
+// (bce and the single-positive ones); hybrid the Q2L model with a single-positive loss. Empty if unknown.
+std::vector<std::string> lossesForMethod(const std::string& method);
+// an, an-ls, wan, epr, role (case-insensitive, '_' for '-').
+bool isSinglePositiveLoss(const std::string& loss);
 
 }  // namespace mls

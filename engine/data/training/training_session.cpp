@@ -103,6 +103,7 @@ TrainOutcome TrainingSession::run() {
     resume_checkpoint = cps.back().path;
   }
   request_.resolveDefaults();
+  if (run_id == 0) request_.checkLossChoice();  // a resumed run keeps the choice it was started with
 
   const auto train = trainingSamples(store, parseLabelMode(request_.labels));
   const auto val = evaluationSamples(store, Split::Val);
