@@ -20,6 +20,7 @@
 #include "data/store/project_store.h"
 #include "project_session.h"
 #include "runs/class_ap_model.h"
+#include "runs/empty_last_proxy_model.h"
 #include "runs/pr_curve_plot.h"
 #include "runs/run_compare_plot.h"
 #include "runs/run_compare_table.h"
@@ -80,7 +81,7 @@ RunsPanel::RunsPanel(ProjectSession* session, QWidget* parent)
   eval_info_ = new QLabel(tr("Select a run."));
   eval_info_->setWordWrap(true);
   class_model_ = new ClassApModel(this);
-  class_proxy_ = new QSortFilterProxyModel(this);
+  class_proxy_ = new EmptyLastProxyModel(this);
   class_proxy_->setSourceModel(class_model_);
   class_proxy_->setSortRole(ClassApModel::SortRole);
   class_table_ = new QTableView;

@@ -4,7 +4,7 @@
 
 namespace mls {
 
-RunsProxyModel::RunsProxyModel(RunsTableModel* source, QObject* parent) : QSortFilterProxyModel(parent), source_(source) {
+RunsProxyModel::RunsProxyModel(RunsTableModel* source, QObject* parent) : EmptyLastProxyModel(parent), source_(source) {
   setSourceModel(source);
   setSortRole(RunsTableModel::SortRole);
   setSortCaseSensitivity(Qt::CaseInsensitive);

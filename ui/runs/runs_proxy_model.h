@@ -1,13 +1,13 @@
-// Sorts the runs table by any column (numbers as numbers, empty cells last) and hides the settings
+// Sorts the runs table by any column (numbers as numbers, empty cells last in either order) and hides the settings
 // columns that are the same in every run unless asked to show all, as W&B's "hide constant columns".
 #pragma once
-#include <QSortFilterProxyModel>
+#include "runs/empty_last_proxy_model.h"
 
 namespace mls {
 
 class RunsTableModel;
 
-class RunsProxyModel : public QSortFilterProxyModel {
+class RunsProxyModel : public EmptyLastProxyModel {
   Q_OBJECT
  public:
   explicit RunsProxyModel(RunsTableModel* source, QObject* parent = nullptr);
