@@ -100,11 +100,12 @@ RunRecord readRun(const Statement& st) {
   if (!st.isNull(7)) r.finished_at = st.int64(7);
   if (!st.isNull(8)) r.best_val_map = st.real(8);
   r.checkpoint_dir = st.text(9);
+  r.notes = st.text(10);
   return r;
 }
 
 const char* const kRunColumns =
-    "id, name, method, config, status, message, started_at, finished_at, best_val_map, checkpoint_dir";
+    "id, name, method, config, status, message, started_at, finished_at, best_val_map, checkpoint_dir, notes";
 
 }  // namespace
 

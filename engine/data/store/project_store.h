@@ -107,6 +107,16 @@ class ProjectStore {
   // keeps the last number it saw and reads only what is new.
   std::vector<std::pair<int64_t, RunMetric>> runMetricsAfter(int64_t run_id, int64_t after_seq);
 
+  // --- run management (Runs panel; project_store_runs.cpp)
+  void renameRun(int64_t run_id, const std::string& name);    // throws UnknownIdError
+  void setRunNotes(int64_t run_id, const std::string& notes);  // throws UnknownIdError
+  // Removes the run with its metrics, checkpoint rows and predictions in one transaction, then its files:
+  // the whole checkpoint folder when it is the run's own "run_<id>" folder, else only the checkpoint files
+  // recorded for it (a folder named otherwise may hold the user's other files). Returns the paths it could
+  // not remove (the rows are gone either way). Throws UnknownIdError.
+  std::vector<std::string> deleteRun(int64_t run_id);
+  std::vector<RunStats> runStats();  // one per run, ordered by id
+
   // --- stored predictions (per-class scores) for inspection and annotation suggestions
   void storePredictions(int64_t run_id, const std::vector<std::pair<int64_t, std::vector<float>>>& scores);
   std::optional<std::vector<float>> predictions(int64_t run_id, int64_t image_id);

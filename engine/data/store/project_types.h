@@ -96,6 +96,16 @@ struct RunRecord {
   int64_t started_at = 0;
   std::optional<int64_t> finished_at;
   std::optional<double> best_val_map;
+  std::string notes;
+};
+
+// What a run's recorded metrics add up to, for comparing runs (ProjectStore::runStats).
+struct RunStats {
+  int64_t run_id = 0;
+  std::optional<double> final_val_map;  // val_map of the last recorded epoch
+  int epochs = 0;                        // epochs with a recorded epoch_seconds
+  double epoch_seconds = 0;              // their sum (training + validation wall time)
+  int64_t steps = 0;                     // optimizer batches recorded within those epochs
 };
 
 struct RunMetric {

@@ -75,8 +75,13 @@ CREATE TABLE predictions(
   PRIMARY KEY(run_id, image_id)) WITHOUT ROWID;
 )SQL";
 
+// v2: the user's free-text notes on a run (Runs panel). Existing runs get an empty note.
+const char* const kV2 = R"SQL(
+ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT '';
+)SQL";
+
 const std::vector<const char*>& migrations() {
-  static const std::vector<const char*> list = {kV1};
+  static const std::vector<const char*> list = {kV1, kV2};
   return list;
 }
 

@@ -5,7 +5,7 @@
 namespace mls {
 class Database;
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // Brings a freshly opened file (empty or older) up to kSchemaVersion. Throws for files newer than this build.
 void migrateSchema(Database& db);
