@@ -12,6 +12,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QStandardItemModel>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 #include <cmath>
@@ -612,6 +613,42 @@ class TestTrainPanel : public QObject {
     QCOMPARE(panel.lastStatus(), QString());
     const QCPRange epochs = panel.curvePlot()->plot()->axisRect(1)->axis(QCPAxis::atBottom)->range();
     QVERIFY(epochs.lower == 0 && epochs.upper <= 2);
+  }
+
+  // Issue 9.1: the form's project-dependent choices follow the project that opens.
+  void formFollowsTheProjectsLabels() {
+    QTemporaryDir other_dir;
+    const QString other = otherProject(other_dir.path());
+    {
+      ProjectStore store(other.toStdString());  // a project nobody has annotated yet: full labels only
+      for (const auto& [image, sp] : store.singlePositives()) store.setSinglePositive(image, std::nullopt, AnnotationSource::User);
+    }
+    ProjectSession session;
+    QVERIFY(session.open(project_));
+    TrainPanel panel(&session);
+    TrainRequest role = tinyRequest(1);
+    role.method = "mlspl";
+    role.loss = "role";
+    role.labels = "single";
+    role.run_name = "named for the first project";
+    panel.form()->setRequest(role);
+    QVERIFY(session.open(other));
+    const TrainRequest r = panel.form()->request();
+    QCOMPARE(r.method, std::string("mlspl"));
+    QCOMPARE(r.loss, std::string("bce"));  // the MLSPL loss for full labels
+    QCOMPARE(r.labels, std::string("full"));
+    QCOMPARE(r.run_name, std::string());
+    auto* items = qobject_cast<QStandardItemModel*>(panel.form()->labelsBox()->model());
+    QVERIFY(items);
+    const int single = panel.form()->labelsBox()->findData("single");
+    QVERIFY(!items->item(single)->isEnabled());
+    // The first single positive makes single-positive training possible.
+    session.notifyAnnotationChanged(1);
+    QVERIFY(items->item(single)->isEnabled());
+    // Back to a project with both: nothing greyed.
+    QVERIFY(session.open(project_));
+    QVERIFY(items->item(single)->isEnabled());
+    QVERIFY(items->item(panel.form()->labelsBox()->findData("full"))->isEnabled());
   }
 
   // Issue 9.1: a run kept training while another project opens goes on but draws nothing into it.

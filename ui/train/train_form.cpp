@@ -9,6 +9,7 @@
 #include <QHBoxLayout>
 #include <QLineEdit>
 #include <QSpinBox>
+#include <QStandardItemModel>
 #include <QToolButton>
 
 #include "ml/device.h"
@@ -292,7 +293,52 @@ void TrainForm::setRequest(const TrainRequest& r) {
   Q_EMIT changed();
 }
 
-void TrainForm::resetForProject() { run_name_->clear(); }
+void TrainForm::resetForProject(bool has_full_labels, bool has_single_positives) {
+  run_name_->clear();
+  has_full_ = has_full_labels;
+  has_single_ = has_single_positives;
+  // A label source the project lacks is greyed (a run on it would be refused); a choice that needs it moves
+  // to what the project has: single positives only -> ROLE (MLSPL) or ASL on them (Q2L); full labels only ->
+  // BCE (MLSPL) or Q2L with ASL.
+  const std::string method = method_->currentData().toString().toStdString();
+  const bool single_loss = isSinglePositiveLoss(loss_->currentData().toString().toStdString());
+  const bool on_single = labels_->currentData().toString() == QLatin1String("single");
+  if (!has_single_ && has_full_ && on_single) {
+    if (method == "hybrid")
+      selectData(method_, QStringLiteral("q2l"));
+    else if (single_loss)
+      selectData(loss_, QStringLiteral("bce"));
+    else
+      selectData(labels_, QStringLiteral("full"));
+  } else if (!has_full_ && has_single_ && !on_single) {
+    if (method == "mlspl")
+      selectData(loss_, QStringLiteral("role"));
+    else
+      selectData(labels_, QStringLiteral("single"));
+  }
+  updateLabelChoices();
+}
+
+void TrainForm::noteSinglePositive() {
+  if (has_single_) return;
+  has_single_ = true;
+  updateLabelChoices();
+}
+
+void TrainForm::updateLabelChoices() {
+  auto* items = qobject_cast<QStandardItemModel*>(labels_->model());
+  if (!items) return;
+  const std::pair<const char*, bool> available[] = {{"full", has_full_}, {"single", has_single_}};
+  for (const auto& [key, on] : available) {
+    QStandardItem* item = items->item(labels_->findData(QString::fromLatin1(key)));
+    if (!item) continue;
+    item->setEnabled(on);
+    item->setToolTip(on ? QString()
+                        : QString::fromLatin1(key) == QLatin1String("full")
+                              ? tr("This project has no ground-truth labels for its training images")
+                              : tr("No training image has a single positive yet: annotate some first"));
+  }
+}
 
 void TrainForm::applyPreset(int index) {
   if (index < 0 || index >= static_cast<int>(trainPresets().size())) return;

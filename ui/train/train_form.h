@@ -35,8 +35,11 @@ class TrainForm : public QWidget {
   QComboBox* backboneBox() const { return backbone_; }
   QComboBox* lossBox() const { return loss_; }
   QComboBox* labelsBox() const { return labels_; }
-  // Clears what belongs to one project (the run name); the rest are the user's habits and stay.
-  void resetForProject();
+  // For a newly opened project: clears the run name, greys the label sources it lacks and moves off them.
+  // The rest of the form is the user's habit and stays.
+  void resetForProject(bool has_full_labels, bool has_single_positives);
+  // A single positive was just stored: single-positive training is possible now.
+  void noteSinglePositive();
 
  Q_SIGNALS:
   void changed();
@@ -44,6 +47,7 @@ class TrainForm : public QWidget {
  private:
   void updateEnabled();
   void fillLosses();
+  void updateLabelChoices();
   void onMethodChanged();
   void onLossChanged();
   static QString lossTitle(const QString& key);
@@ -75,7 +79,8 @@ class TrainForm : public QWidget {
   QSpinBox* workers_;
   QLineEdit* run_name_;
   bool applying_ = false;
-  bool labels_sp_forced_ = false;  // labels were set to "single" by a single-positive loss
+  bool labels_sp_forced_ = false;
+  bool has_full_ = true, has_single_ = true;  // the open project's label sources  // labels were set to "single" by a single-positive loss
   int last_backbone_index_ = 0;
 };
 

@@ -152,6 +152,7 @@ TrainPanel::TrainPanel(ProjectSession* session, QWidget* parent) : QWidget(paren
   if (session_) {
     connect(session_, &ProjectSession::projectOpened, this, &TrainPanel::resetForProject);
     connect(session_, &ProjectSession::runsChanged, this, &TrainPanel::refreshRuns);
+    connect(session_, &ProjectSession::annotationChanged, form_, &TrainForm::noteSinglePositive);
     // Show the current run's curves while nothing else is drawn (e.g. right after opening a project).
     connect(session_, &ProjectSession::currentRunChanged, this, [this](qint64 run_id) {
       if (run_id >= 0 && !training_ && runs_model_->checkedRuns().isEmpty()) runs_model_->setChecked(run_id, true);
@@ -254,7 +255,15 @@ void TrainPanel::resetForProject() {
     addMessage(static_cast<int>(MessageLevel::Info),
                tr("%n run(s) of an earlier project still train in the background; the end is reported here.", "",
                   detached_->count()));
-  form_->resetForProject();
+  ProjectCounts counts;
+  counts.labels = counts.single_positives = 1;  // no project: nothing to grey
+  if (session_ && session_->isOpen()) {
+    try {
+      counts = session_->store()->counts();
+    } catch (const std::exception&) {
+    }
+  }
+  form_->resetForProject(counts.labels > 0, counts.single_positives > 0);
   follower_->setProject(session_ && session_->isOpen() ? session_->path() : QString());
   refreshRuns();
   updateButtons();
