@@ -328,10 +328,13 @@ class TestAnnotate : public QObject {
       QTest::keyClick(w, Qt::Key_Return);
       QVERIFY2(!storedPositive(project, 2).has_value(), w->metaObject()->className());
     }
-    // On an image without a label Enter accepts, without asking.
-    panel->setFocus();
-    QTRY_VERIFY(panel->hasFocus());
-    QTest::keyClick(panel, Qt::Key_Return);
+    // On an image without a label Enter accepts, without asking. Esc in the empty search box hands the keys
+    // back, and the Enter after it takes the suggestion, not the palette's first class.
+    panel->searchBox()->setFocus();
+    QTRY_VERIFY(panel->searchBox()->hasFocus());
+    QTest::keyClick(panel->searchBox(), Qt::Key_Escape);
+    QTRY_VERIFY(!panel->searchBox()->hasFocus());
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_Return);
     QCOMPARE(storedPositive(project, 2)->category_id, kBlueTriangle);
     QCOMPARE(storedPositive(project, 2)->source, AnnotationSource::AcceptedSuggestion);
     QCOMPARE(asked, 2);

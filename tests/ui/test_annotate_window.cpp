@@ -123,11 +123,21 @@ class TestAnnotateWindow : public QObject {
     QCOMPARE(QColor(missing.pixel(1, 1)), QColor(90, 30, 30));
     QVERIFY(role(6, ThumbnailModel::FileProblemRole).isEmpty());
 
+    // Both docks stay narrow enough to leave the image its room on a 1280x720 screen.
+    QVERIFY2(w.browserPanel()->minimumSizeHint().width() <= 320, qPrintable(QString::number(w.browserPanel()->minimumSizeHint().width())));
+    QVERIFY(w.annotatePanel()->minimumSizeHint().width() <= 380);
+    qInfo() << "window minimum" << w.minimumSizeHint() << "browser" << w.browserPanel()->minimumSizeHint()
+            << "annotate" << w.annotatePanel()->minimumSizeHint();
     // The browser paints these marks (and elided names) without trouble.
     w.resize(1280, 720);
     w.show();
     QVERIFY(QTest::qWaitForWindowExposed(&w));
     QVERIFY(!w.browserPanel()->view()->grab().isNull());
+    const QByteArray out = qgetenv("MLS_ANNOTATE_SCREENSHOT");
+    if (!out.isEmpty()) {
+      QTest::qWait(1000);  // let the visible thumbnails decode
+      QVERIFY(w.grab().save(QString::fromLocal8Bit(out) + "_window.png"));
+    }
   }
 
   void shortcutsDialogListsEveryKey() {

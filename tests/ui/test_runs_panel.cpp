@@ -209,12 +209,18 @@ class TestRunsPanel : public QObject {
     QCOMPARE(panel.prPlot()->curveCount(), 1);
     auto* curve = qobject_cast<QCPCurve*>(panel.prPlot()->plot()->plottable(0));
     QVERIFY(curve);
-    QCOMPARE(curve->dataCount(), 6);  // (0, 1) plus one point per distinct score of "cat"
+    // (0, 1), then each distinct score of "cat" as a step: back at the previous recall, then at its own.
     const double recall[6] = {0, 0.25, 0.5, 0.75, 1, 1}, precision[6] = {1, 1, 2.0 / 3, 0.75, 4.0 / 7, 0.5};
-    for (int i = 0; i < 6; ++i) {
-      QVERIFY(std::abs(curve->data()->at(i)->key - recall[i]) < 1e-12);
-      QVERIFY(std::abs(curve->data()->at(i)->value - precision[i]) < 1e-12);
+    QCOMPARE(curve->dataCount(), 11);
+    double area = 0;
+    for (int i = 1; i < 6; ++i) {
+      const auto corner = curve->data()->at(2 * i - 1);
+      const auto point = curve->data()->at(2 * i);
+      QVERIFY(std::abs(corner->key - recall[i - 1]) < 1e-12 && std::abs(corner->value - precision[i]) < 1e-12);
+      QVERIFY(std::abs(point->key - recall[i]) < 1e-12 && std::abs(point->value - precision[i]) < 1e-12);
+      area += (point->key - corner->key) * point->value;
     }
+    QVERIFY(std::abs(100 * area - kAp0) < 1e-9);  // the drawn steps enclose the AP
 
     // A failed run stored no scores: said so, no table.
     panel.selectRuns({c_});

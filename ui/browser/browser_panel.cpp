@@ -40,9 +40,14 @@ BrowserPanel::BrowserPanel(ProjectSession* session, QWidget* parent) : QWidget(p
   annotated_->setToolTip(tr("Has a single positive"));
   category_ = new QComboBox(this);
   category_->setToolTip(tr("Class"));
-  category_->setMinimumContentsLength(10);
   category_source_ = new QComboBox(this);
   category_source_->addItems({tr("in ground truth"), tr("as single positive")});
+  // Narrow enough that the dock leaves the image its room on a 1280 px screen; the popups show full texts.
+  for (auto* combo : {annotated_, category_, category_source_}) {
+    combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    combo->setMinimumContentsLength(7);
+  }
+  category_source_->setMinimumContentsLength(14);  // "in ground truth" stays readable
   search_ = new QLineEdit(this);
   search_->setPlaceholderText(tr("Search file names…"));
   search_->setClearButtonEnabled(true);
@@ -57,11 +62,11 @@ BrowserPanel::BrowserPanel(ProjectSession* session, QWidget* parent) : QWidget(p
 
   auto* row1 = new QHBoxLayout;
   row1->addWidget(split_);
-  row1->addWidget(annotated_);
-  row1->addWidget(category_, 1);
-  row1->addWidget(category_source_);
+  row1->addWidget(annotated_, 1);
+  row1->addWidget(category_, 2);
   auto* row2 = new QHBoxLayout;
-  row2->addWidget(search_, 1);
+  row2->addWidget(category_source_, 1);
+  row2->addWidget(search_, 2);
   row2->addWidget(count_);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(4, 4, 4, 4);

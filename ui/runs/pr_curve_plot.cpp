@@ -35,11 +35,21 @@ void PrCurvePlot::setCurves(const QVector<Entry>& entries) {
     auto* c = new QCPCurve(plot_->xAxis, plot_->yAxis);
     c->setName(e.label);
     c->setPen(QPen(kPalette[color++ % std::size(kPalette)], 1.8));
+    // Steps, as scikit-learn's PrecisionRecallDisplay draws them: each point's precision holds back to
+    // the previous recall, so the area under the line is the AP (straight lines between points would
+    // overstate it).
+    const auto& r = e.curve->recall;
+    const auto& p = e.curve->precision;
     QVector<double> t, x, y;
-    for (size_t i = 0; i < e.curve->recall.size(); ++i) {
-      t.push_back(static_cast<double>(i));
-      x.push_back(e.curve->recall[i]);
-      y.push_back(e.curve->precision[i]);
+    auto add = [&](double rx, double py) {
+      t.push_back(t.size());
+      x.push_back(rx);
+      y.push_back(py);
+    };
+    add(r[0], p[0]);
+    for (size_t i = 1; i < r.size(); ++i) {
+      add(r[i - 1], p[i]);
+      add(r[i], p[i]);
     }
     c->setData(t, x, y, true);
   }

@@ -1,5 +1,5 @@
-// Precision-recall curves of chosen classes of one run, drawn as parametric curves in threshold order
-// (several points can share a recall, so they are not functions of recall).
+// Precision-recall curves of chosen classes of one run, drawn as steps in threshold order (parametric
+// curves: several points can share a recall, so precision is not a function of recall).
 #pragma once
 #include <QString>
 #include <QVector>

@@ -26,6 +26,10 @@ RunComparePlot::RunComparePlot(QWidget* parent) : QWidget(parent), plot_(new QCu
   loss_rect_->axis(QCPAxis::atLeft)->setLabel(tr("loss (smoothed %1)").arg(kSmoothing));
   map_rect_->axis(QCPAxis::atBottom)->setLabel(tr("epoch"));
   map_rect_->axis(QCPAxis::atLeft)->setLabel(tr("val mAP (%)"));
+  QSharedPointer<QCPAxisTickerFixed> epoch_ticks(new QCPAxisTickerFixed);
+  epoch_ticks->setTickStep(1.0);
+  epoch_ticks->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);  // whole epochs, fewer when crowded
+  map_rect_->axis(QCPAxis::atBottom)->setTicker(epoch_ticks);
   plot_->legend->setVisible(true);
   plot_->legend->setBrush(QColor(255, 255, 255, 210));
   auto* layout = new QVBoxLayout(this);

@@ -98,6 +98,7 @@ RunsPanel::RunsPanel(ProjectSession* session, QWidget* parent)
   per_class_split->addWidget(class_table_);
   per_class_split->addWidget(pr_plot_);
   per_class_split->setStretchFactor(1, 1);
+  per_class_split->setSizes({420, 700});
   auto* per_class = new QWidget;
   auto* per_class_layout = new QVBoxLayout(per_class);
   per_class_layout->setContentsMargins(0, 0, 0, 0);
@@ -269,6 +270,7 @@ void RunsPanel::showEvaluation() {
   }
   if (class_model_->evaluation() != evaluation.get()) {
     class_model_->setEvaluation(evaluation);
+    class_table_->resizeColumnsToContents();
     if (class_proxy_->rowCount() > 0) class_table_->selectRow(0);
   }
   const RunEvaluation& e = *evaluation;
