@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   const QCommandLineOption project({QStringLiteral("p"), QStringLiteral("project")},
                                    QStringLiteral("Project file to open (default: the demo project)."),
                                    QStringLiteral("FILE"));
-  const QCommandLineOption tab(QStringLiteral("tab"), QStringLiteral("Tab to show: annotate, train or inspect."),
+  const QCommandLineOption tab(QStringLiteral("tab"), QStringLiteral("Tab to show: annotate, train, inspect or runs."),
                                QStringLiteral("TAB"), QStringLiteral("annotate"));
   const QCommandLineOption run(QStringLiteral("run"), QStringLiteral("Run (id or name) to select."), QStringLiteral("RUN"));
   const QCommandLineOption image(QStringLiteral("image"), QStringLiteral("Image id to select."), QStringLiteral("ID"));
@@ -34,8 +34,9 @@ int main(int argc, char** argv) {
   cli.process(app);
 
   const QString tab_name = cli.value(tab);
-  if (tab_name != QLatin1String("annotate") && tab_name != QLatin1String("train") && tab_name != QLatin1String("inspect")) {
-    std::cerr << "error: --tab must be annotate, train or inspect" << std::endl;
+  if (tab_name != QLatin1String("annotate") && tab_name != QLatin1String("train") && tab_name != QLatin1String("inspect") &&
+      tab_name != QLatin1String("runs")) {
+    std::cerr << "error: --tab must be annotate, train, inspect or runs" << std::endl;
     return 2;
   }
   QString path = cli.value(project);
@@ -64,6 +65,7 @@ int main(int argc, char** argv) {
   if (cli.isSet(image)) window.session()->setCurrentImage(cli.value(image).toLongLong());
   window.showTab(tab_name == QLatin1String("train")     ? mls::MainWindow::Tab::Train
                  : tab_name == QLatin1String("inspect") ? mls::MainWindow::Tab::Inspect
+                 : tab_name == QLatin1String("runs")    ? mls::MainWindow::Tab::Runs
                                                         : mls::MainWindow::Tab::Annotate);
   window.show();
   if (shot) {

@@ -35,6 +35,7 @@
 #include "inspect/inspect_panel.h"
 #include "ml/device.h"
 #include "project_session.h"
+#include "runs/runs_panel.h"
 #include "train/train_form.h"
 #include "train/train_panel.h"
 #include "train/train_presets.h"
@@ -97,6 +98,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   tabs_->addTab(annotate_, tr("Annotate"));
   tabs_->addTab(train_, tr("Train"));
   tabs_->addTab(inspect_, tr("Inspect"));
+  runs_ = new RunsPanel(session_, this);
+  runs_->setTrainingRunQuery([this] { return train_->isTraining() ? train_->currentRunId() : qint64(-1); });
+  tabs_->addTab(runs_, tr("Runs"));
   tools_dock_ = new QDockWidget(tr("Tools"), this);
   tools_dock_->setObjectName(QStringLiteral("ToolsDock"));
   tools_dock_->setWidget(tabs_);
@@ -124,10 +128,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(guide_, &FirstStepsGuide::dismissed, this, [] { QSettings().setValue(QStringLiteral("guide/dismissed"), true); });
   connect(train_, &TrainPanel::backgroundProgress, this, &MainWindow::backgroundProgress);
   connect(train_, &TrainPanel::runFinished, this, [this](qint64 run_id, const QString& status) {
-    // The Train panel has already told the session that the run list changed.
+    // The Train panel has already told the session that the run list changed and said how the run ended
+    // (statusMessage).
     if (status == QLatin1String("finished")) session_->setCurrentRun(run_id);
-    statusBar()->showMessage(tr("Run %1 %2").arg(run_id).arg(status), 8000);
   });
+  connect(train_, &TrainPanel::statusMessage, this, [this](const QString& text) { statusBar()->showMessage(text, 10000); });
   connect(annotate_, &AnnotatePanel::errorOccurred, this,
           [this](const QString& message) { QMessageBox::warning(this, tr("Annotation not stored"), message); });
   connect(annotate_, &AnnotatePanel::statusMessage, this,
@@ -175,6 +180,7 @@ void MainWindow::buildMenus() {
   view->addAction(tr("&Annotate"), QKeySequence(Qt::CTRL | Qt::Key_1), this, [this] { showTab(Tab::Annotate); });
   view->addAction(tr("&Train"), QKeySequence(Qt::CTRL | Qt::Key_2), this, [this] { showTab(Tab::Train); });
   view->addAction(tr("&Inspect"), QKeySequence(Qt::CTRL | Qt::Key_3), this, [this] { showTab(Tab::Inspect); });
+  view->addAction(tr("&Runs"), QKeySequence(Qt::CTRL | Qt::Key_4), this, [this] { showTab(Tab::Runs); });
   view->addSeparator();
   view->addAction(browser_dock_->toggleViewAction());
   view->addAction(tools_dock_->toggleViewAction());
@@ -234,19 +240,26 @@ MainWindow::LeaveChoice MainWindow::askLeaveWhileTraining(const QString& next_pa
                       .arg(train_->currentRunId())
                       .arg(QFileInfo(next_path).fileName()),
                   QMessageBox::NoButton, this);
-  auto* stop = box.addButton(tr("Stop the run and open"), QMessageBox::AcceptRole);
+  auto* stop = box.addButton(tr("Stop the run and open"), QMessageBox::DestructiveRole);
+  auto* keep = box.addButton(tr("Keep it training in the background"), QMessageBox::AcceptRole);
   box.addButton(QMessageBox::Cancel);
   box.setDefaultButton(qobject_cast<QPushButton*>(box.button(QMessageBox::Cancel)));
   box.exec();
-  return box.clickedButton() == stop ? LeaveChoice::StopRun : LeaveChoice::Cancel;
+  if (box.clickedButton() == stop) return LeaveChoice::StopRun;
+  return box.clickedButton() == keep ? LeaveChoice::KeepTraining : LeaveChoice::Cancel;
 }
 
 bool MainWindow::openProject(const QString& path, bool quiet) {
   const bool same = session_->isOpen() && QFileInfo(path) == QFileInfo(session_->path());
   if (same && train_->isTraining()) return true;  // reopening would only interrupt the run's curves
   if (session_->isOpen() && train_->isTraining()) {
-    if (askLeaveWhileTraining(path) == LeaveChoice::Cancel) return false;
-    train_->shutdown();
+    const LeaveChoice choice = askLeaveWhileTraining(path);
+    if (choice == LeaveChoice::Cancel) return false;
+    // Kept runs go on with their own worker and connection; the panel detaches them when the project opens.
+    if (choice == LeaveChoice::StopRun && !train_->stopAndWait()) {
+      QMessageBox::warning(this, tr("Training in progress"), tr("The run did not stop in time; the project stays open."));
+      return false;
+    }
   }
   QString error;
   if (!session_->open(path, &error)) {
@@ -427,7 +440,7 @@ void MainWindow::switchTabLayout(int tab) {
   const QByteArray state = settings.value(tabStateKey(tab)).toByteArray();
   if (!state.isEmpty() && restoreState(state)) return;
   const int w = width();
-  if (tab == static_cast<int>(Tab::Train))
+  if (tab == static_cast<int>(Tab::Train) || tab == static_cast<int>(Tab::Runs))
     resizeDocks({browser_dock_, tools_dock_}, {w / 6, w * 3 / 5}, Qt::Horizontal);
   else if (tab == static_cast<int>(Tab::Inspect))
     resizeDocks({browser_dock_, tools_dock_}, {w / 5, w * 2 / 5}, Qt::Horizontal);
@@ -436,9 +449,11 @@ void MainWindow::switchTabLayout(int tab) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* e) {
-  if (train_->isTraining()) {
-    const auto answer = QMessageBox::question(this, tr("Training in progress"),
-                                              tr("A model is training. Stop it (its last checkpoint is kept) and quit?"));
+  if (train_->isTraining() || train_->backgroundRuns() > 0) {
+    const auto answer = QMessageBox::question(
+        this, tr("Training in progress"),
+        tr("%n run(s) still training. Stop them (their last checkpoints are kept; resume continues) and quit?", "",
+           (train_->isTraining() ? 1 : 0) + train_->backgroundRuns()));
     if (answer != QMessageBox::Yes) {
       e->ignore();
       return;

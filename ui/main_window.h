@@ -20,15 +20,16 @@ class FirstStepsGuide;
 class ImageView;
 class InspectPanel;
 class ProjectSession;
+class RunsPanel;
 class ThumbnailModel;
 class TrainPanel;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
-  enum class Tab { Annotate = 0, Train = 1, Inspect = 2 };
+  enum class Tab { Annotate = 0, Train = 1, Inspect = 2, Runs = 3 };
   // What to do with a run that trains when another project is opened.
-  enum class LeaveChoice { Cancel, StopRun };
+  enum class LeaveChoice { Cancel, StopRun, KeepTraining };
 
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
@@ -51,6 +52,7 @@ class MainWindow : public QMainWindow {
   AnnotatePanel* annotatePanel() const { return annotate_; }
   TrainPanel* trainPanel() const { return train_; }
   InspectPanel* inspectPanel() const { return inspect_; }
+  RunsPanel* runsPanel() const { return runs_; }
   ImageView* imageView() const { return view_; }
 
  protected:
@@ -79,6 +81,7 @@ class MainWindow : public QMainWindow {
   AnnotatePanel* annotate_;
   TrainPanel* train_;
   InspectPanel* inspect_;
+  RunsPanel* runs_;
   QTabWidget* tabs_;
   FirstStepsGuide* guide_;
   QList<QAction*> project_actions_;  // need an open project

@@ -138,6 +138,17 @@ class TestMainWindow : public QObject {
     // Not training any more: switching back asks nothing.
     QVERIFY(w.openProject(project_a_));
     QCOMPARE(asked, 2);
+    // Keep it training: the run goes on in the background while the other project is open.
+    QVERIFY(w.trainPanel()->startWith(slowTinyRequest()));
+    w.setLeavePrompt([&](const QString&) {
+      ++asked;
+      return MainWindow::LeaveChoice::KeepTraining;
+    });
+    QVERIFY(w.openProject(project_b_));
+    QCOMPARE(asked, 3);
+    QCOMPARE(w.projectPath(), project_b_);
+    QVERIFY(!w.trainPanel()->isTraining());
+    QCOMPARE(w.trainPanel()->backgroundRuns(), 1);
   }
 
   void guideFollowsWhatHappened() {

@@ -150,7 +150,7 @@ class TestTrainPanel : public QObject {
   void presetsFillTheForm() {
     TrainForm form;
     const auto& presets = trainPresets();
-    QCOMPARE(int(presets.size()), 3);
+    QCOMPARE(int(presets.size()), 4);
     form.applyPreset(0);
     auto r = form.request();
     QCOMPARE(r.method, std::string("q2l"));
@@ -185,6 +185,15 @@ class TestTrainPanel : public QObject {
     QCOMPARE(r.lr, 1e-5);
     QCOMPARE(r.linear_init, 25);
     QCOMPARE(r.ema, 0.0);
+    // The getting-started guide's preset: ROLE from the user's own single positives on the tiny backbone.
+    form.applyPreset(trainPresetIndex(QString::fromLatin1(kDemoRolePreset)));
+    r = form.request();
+    QCOMPARE(r.method, std::string("mlspl"));
+    QCOMPARE(r.loss, std::string("role"));
+    QCOMPARE(r.labels, std::string("single"));
+    QCOMPARE(r.backbone, std::string("tiny"));
+    QCOMPARE(r.linear_init, 0);
+    QCOMPARE(trainPresetIndex(QStringLiteral("no such preset")), -1);
     // Round trip of a custom request, TorchScript backbone included; editing turns the preset to "Custom".
     TrainRequest custom = tinyRequest(3);
     custom.backbone = "torchscript:/models/swin.pt";
