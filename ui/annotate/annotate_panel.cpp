@@ -241,6 +241,9 @@ void AnnotatePanel::refreshImage() {
   for (int64_t c : truth) names << categoryName(c);
   gt_label_->setText(tr("Ground truth: %1").arg(names.isEmpty() ? tr("none") : names.join(QStringLiteral(", "))));
   refreshSuggestion(image->split == Split::Train ? id : -1);
+  // Say up front that accepting would replace a label (and will ask), rather than only in the dialog.
+  const bool replaces = suggestion_ && sp && sp->category_id != *suggestion_;
+  accept_button_->setText(replaces ? tr("Replace\u2026 (Enter)") : tr("Accept (Enter)"));
 }
 
 void AnnotatePanel::refreshSuggestion(int64_t image_id) {
