@@ -310,6 +310,12 @@ class TestAnnotate : public QObject {
     panel->setFocus();
     QTRY_VERIFY(panel->hasFocus());
 
+    auto buttonCaptions = [&] {
+      QStringList texts;
+      for (auto* b : panel->findChildren<QPushButton*>()) texts << b->text();
+      return texts.join('|');
+    };
+    QVERIFY2(buttonCaptions().contains("Replace"), qPrintable(buttonCaptions()));  // says so before asking
     QTest::keyClick(panel, Qt::Key_Return);
     QCOMPARE(asked, 1);
     QVERIFY2(question.contains("red triangle") && question.contains("blue triangle") && question.contains("by you"),
@@ -338,6 +344,7 @@ class TestAnnotate : public QObject {
     QCOMPARE(storedPositive(project, 2)->category_id, kBlueTriangle);
     QCOMPARE(storedPositive(project, 2)->source, AnnotationSource::AcceptedSuggestion);
     QCOMPARE(asked, 2);
+    QVERIFY2(!buttonCaptions().contains("Replace"), qPrintable(buttonCaptions()));
     // Agreeing with the stored label: nothing to ask, nothing written.
     QTest::keyClick(panel, Qt::Key_Return);
     QCOMPARE(asked, 2);
