@@ -28,6 +28,7 @@
 #include "data/store/project_store.h"
 #include "demo_project.h"
 #include "dialogs/coco_import_dialog.h"
+#include "dialogs/relink_dialog.h"
 #include "dialogs/single_positive_dialog.h"
 #include "export_actions.h"
 #include "guide/first_steps_guide.h"
@@ -158,6 +159,7 @@ void MainWindow::buildMenus() {
   project->addAction(tr("Open &demo project"), this, &MainWindow::openDemo);
   project->addSeparator();
   project_actions_ << project->addAction(tr("&Generate single positives…"), this, &MainWindow::generateSinglePositives);
+  project_actions_ << project->addAction(tr("&Relink images folder…"), this, &MainWindow::relinkImages);
   project_actions_ << project->addAction(tr("E&xport annotations…"), this, &MainWindow::exportAnnotations);
   project_actions_ << project->addAction(tr("Export run &weights (PyTorch)…"), this, &MainWindow::exportRunWeights);
   project->addSeparator();
@@ -277,6 +279,7 @@ bool MainWindow::openProject(const QString& path, bool quiet) {
   guide_->setVisible(demo && !QSettings().value(QStringLiteral("guide/dismissed"), false).toBool());
   // Start on the first image so every panel has something to show.
   if (auto first = session_->store()->neighbourImage(INT64_MIN)) session_->setCurrentImage(*first);
+  warnAboutMovedFolders();  // last: panels reacting to the new image post their own messages first
   return true;
 }
 
@@ -393,6 +396,17 @@ void MainWindow::setDarkPalette(bool dark) {
   qApp->setPalette(p);
 }
 
+// A moved images folder shows as missing thumbnails; say why and where to fix it (a cheap check: the
+// folders themselves, not every file).
+void MainWindow::warnAboutMovedFolders() {
+  QStringList gone;
+  for (const auto& folder : session_->store()->imageFolderPaths())
+    if (!QFileInfo(QString::fromStdString(folder)).isDir()) gone << QString::fromStdString(folder);
+  if (!gone.isEmpty())
+    statusBar()->showMessage(tr("Images folder not found: %1 — Project ▸ Relink images folder… points it to the new place.")
+                                 .arg(gone.join(QStringLiteral(", "))));
+}
+
 QString MainWindow::projectFolder() const {
   return session_->isOpen() ? QFileInfo(session_->path()).absolutePath() : QString();
 }
@@ -407,6 +421,16 @@ void MainWindow::generateSinglePositives() {
   SinglePositiveDialog dialog(session_->store(), this);
   if (dialog.exec() != QDialog::Accepted) return;
   // Every count, filter and panel depends on the labels: open the project again so all of them re-read it.
+  const qint64 image = session_->currentImage();
+  if (openProject(session_->path()) && image >= 0) session_->setCurrentImage(image);
+  statusBar()->showMessage(dialog.summary(), 10000);
+}
+
+void MainWindow::relinkImages() {
+  if (!session_->isOpen()) return;
+  RelinkDialog dialog(session_->store(), projectFolder(), this);
+  if (dialog.exec() != QDialog::Accepted) return;
+  // Thumbnails, the view and the loaders resolve paths through the folder: open the project again.
   const qint64 image = session_->currentImage();
   if (openProject(session_->path()) && image >= 0) session_->setCurrentImage(image);
   statusBar()->showMessage(dialog.summary(), 10000);

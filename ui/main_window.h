@@ -66,6 +66,8 @@ class MainWindow : public QMainWindow {
   void openDemo();
   void generateSinglePositives();
   void exportAnnotations();
+  void relinkImages();
+  void warnAboutMovedFolders();
   void exportRunWeights();
   void switchTabLayout(int tab);
   LeaveChoice askLeaveWhileTraining(const QString& next_path);

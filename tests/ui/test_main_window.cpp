@@ -7,13 +7,17 @@
 #include <QMenuBar>
 #include <QSpinBox>
 #include <QCheckBox>
+#include <QPushButton>
 #include <QStandardPaths>
+#include <QStatusBar>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
 #include "data/store/project_store.h"
 #include "demo_generator.h"
 #include "data/training/training_session.h"
+#include "dialogs/relink_dialog.h"
 #include "dialogs/single_positive_dialog.h"
 #include "export_actions.h"
 #include "guide/first_steps_guide.h"
@@ -260,6 +264,36 @@ class TestMainWindow : public QObject {
     QVERIFY(!ok);
     QVERIFY(summary.contains(QStringLiteral("987654")));
     QVERIFY(!QFileInfo::exists(dir_a_.path() + QStringLiteral("/none.pth")));
+  }
+
+  void relinksAMovedImagesFolder() {
+    QTemporaryDir dir;
+    DemoOptions d;
+    d.train = 20;
+    d.val = 5;
+    d.size = 48;
+    const auto ds = createDemoProject(dir.path().toStdString(), d);
+    const QString moved = dir.path() + QStringLiteral("/moved");
+    QVERIFY(QDir().rename(QString::fromStdString(ds.images_dir), moved));
+    MainWindow w;
+    QVERIFY(w.openProject(QString::fromStdString(ds.project)));
+    QVERIFY(w.statusBar()->currentMessage().contains(QStringLiteral("Relink")));
+    RelinkDialog dialog(w.session()->store(), w.projectFolder());
+    QCOMPARE(dialog.table()->rowCount(), 1);
+    QCOMPARE(dialog.table()->item(0, 2)->text(), QStringLiteral("0"));  // nothing found where it was
+    QVERIFY(!dialog.relinkButton()->isEnabled());
+    dialog.setCandidate(dir.path());  // the wrong folder: nothing there
+    QCOMPARE(dialog.filesFound(), int64_t(0));
+    QVERIFY(!dialog.relinkButton()->isEnabled());
+    dialog.setCandidate(moved);
+    QCOMPARE(dialog.filesFound(), int64_t(25));
+    QVERIFY(dialog.relinkButton()->isEnabled());
+    dialog.accept();
+    QCOMPARE(dialog.result(), int(QDialog::Accepted));
+    QVERIFY(dialog.summary().contains(QStringLiteral("25 of 25")));
+    QCOMPARE(w.session()->store()->imageFolders().front().present, int64_t(25));
+    const auto image = w.session()->store()->images({}).front();
+    QVERIFY(QFileInfo::exists(QString::fromStdString(w.session()->store()->imagePath(image))));
   }
 
   void exportsStartInTheProjectFolder() {

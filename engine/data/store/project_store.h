@@ -49,6 +49,7 @@ class ProjectStore {
   // `missing` flags follow what exists there). Both return the number of files found; unknown ids throw
   // UnknownIdError, a missing directory std::invalid_argument.
   std::vector<ImageFolderInfo> imageFolders();
+  std::vector<std::string> imageFolderPaths();  // absolute, by id; no file is looked at (cheap on open)
   int64_t countFilesUnder(int64_t folder_id, const std::string& dir);
   int64_t relinkFolder(int64_t folder_id, const std::string& new_dir);
 

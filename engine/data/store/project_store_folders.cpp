@@ -84,6 +84,17 @@ std::vector<ImageFolderInfo> ProjectStore::imageFolders() {
   return out;
 }
 
+std::vector<std::string> ProjectStore::imageFolderPaths() {
+  std::vector<int64_t> ids;
+  {
+    auto st = db_->prepare("SELECT id FROM image_folders ORDER BY id");
+    while (st.step()) ids.push_back(st.int64(0));
+  }
+  std::vector<std::string> out;
+  for (int64_t id : ids) out.push_back(folderPath(id));
+  return out;
+}
+
 int64_t ProjectStore::countFilesUnder(int64_t folder_id, const std::string& dir) {
   folderPath(folder_id);  // throws for an unknown id
   requireDirectory(dir);
