@@ -165,6 +165,7 @@ class TestRunsPanel : public QObject {
     const int row = panel.model()->rowOfRun(a_);
     const auto name = panel.model()->index(row, runColumnIndex(RunColumnId::Name));
     QCOMPARE(name.data(Qt::EditRole).toString(), QString("asl-fast"));
+    QVERIFY(panel.model()->flags(name) & Qt::ItemIsEditable);
     QVERIFY(panel.model()->setData(name, QString("asl baseline")));
     QVERIFY(!panel.model()->setData(name, QString("   ")));  // a run keeps a name
     const auto notes = panel.model()->index(panel.model()->rowOfRun(a_), runColumnIndex(RunColumnId::Notes));

@@ -123,6 +123,7 @@ RunsPanel::RunsPanel(ProjectSession* session, QWidget* parent)
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(split);
 
+  setUpContextMenu();
   connect(show_all_, &QCheckBox::toggled, this, [this](bool on) {
     proxy_->setShowConstantColumns(on);
     updateHiddenNote();

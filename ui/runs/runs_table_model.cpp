@@ -128,7 +128,8 @@ Qt::ItemFlags RunsTableModel::flags(const QModelIndex& index) const {
   if (!index.isValid()) return Qt::NoItemFlags;
   Qt::ItemFlags f = Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemNeverHasChildren;
   const RunColumnId id = runColumns()[static_cast<size_t>(index.column())].id;
-  if (id == RunColumnId::Name || id == RunColumnId::Notes) f |= Qt::ItemIsEditable;
+  // Notes may span lines: the panel edits them in a dialog (setData still takes them), not in a line edit.
+  if (id == RunColumnId::Name) f |= Qt::ItemIsEditable;
   return f;
 }
 

@@ -1,5 +1,5 @@
-// The project's runs, one row each, one column per runColumns() entry. Name and notes are editable and
-// written straight to the project (the GUI-thread store connection). Knows which settings are the same in
+// The project's runs, one row each, one column per runColumns() entry. Name and notes are editable
+// (setData; the view edits names in place, notes in the panel's dialog) and written straight to the project (the GUI-thread store connection). Knows which settings are the same in
 // every run, so the proxy can hide them.
 #pragma once
 #include <QAbstractTableModel>
