@@ -3,6 +3,7 @@
 // delete (rows and checkpoint files gone, other runs untouched, a training run refused), per-class AP and
 // precision-recall curves from stored scores (numbers from numpy, see tests/data/test_run_evaluation.cpp),
 // and two selected runs overlaid and compared side by side.
+#include <QAbstractItemModelTester>
 #include <QCheckBox>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
@@ -123,6 +124,7 @@ class TestRunsPanel : public QObject {
     ProjectSession session;
     QVERIFY(session.open(project_));
     RunsPanel panel(&session);
+    QAbstractItemModelTester tester(panel.proxy(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     QCOMPARE(panel.model()->rowCount(), 3);
     QVERIFY(proxyColumn(panel, "Loss") >= 0);  // asl / an / asl
     QVERIFY(proxyColumn(panel, "LR") >= 0);    // 1e-3 / 1e-4 / 1e-4
@@ -181,6 +183,7 @@ class TestRunsPanel : public QObject {
     ProjectSession session;
     QVERIFY(session.open(project_));
     RunsPanel panel(&session);
+    QAbstractItemModelTester tester(panel.classProxy(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     panel.selectRuns({a_});
     QCOMPARE(panel.evaluatedRun(), a_);
     QTRY_VERIFY(panel.classModel()->evaluation() != nullptr);
