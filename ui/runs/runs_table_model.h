@@ -19,7 +19,7 @@ class RunsTableModel : public QAbstractTableModel {
 
   explicit RunsTableModel(QObject* parent = nullptr);
   void setStore(ProjectStore* store);  // nullptr: no project (empty table)
-  void reload();                       // re-reads runs and their metric totals from the store
+  void reload();  // re-reads runs and their metric totals; on a store error keeps the rows and emits storeError
   void setRows(std::vector<RunRow> rows);
 
   const RunRow* rowAt(int row) const;
@@ -37,7 +37,7 @@ class RunsTableModel : public QAbstractTableModel {
 
  Q_SIGNALS:
   void runEdited(qint64 run_id);            // name or notes written to the project
-  void editFailed(const QString& message);  // the store refused (the cell keeps its old text)
+  void storeError(const QString& message);  // a read or an edit failed (the cells keep their old text)
 
  private:
   void updateConstantColumns();
