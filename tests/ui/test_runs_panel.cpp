@@ -3,6 +3,7 @@
 // delete (rows and checkpoint files gone, other runs untouched, a training run refused), per-class AP and
 // precision-recall curves from stored scores (numbers from numpy, see tests/data/test_run_evaluation.cpp),
 // and two selected runs overlaid and compared side by side.
+#include <QAbstractItemModelTester>
 #include <QCheckBox>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
@@ -123,6 +124,7 @@ class TestRunsPanel : public QObject {
     ProjectSession session;
     QVERIFY(session.open(project_));
     RunsPanel panel(&session);
+    QAbstractItemModelTester tester(panel.proxy(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     QCOMPARE(panel.model()->rowCount(), 3);
     QVERIFY(proxyColumn(panel, "Loss") >= 0);  // asl / an / asl
     QVERIFY(proxyColumn(panel, "LR") >= 0);    // 1e-3 / 1e-4 / 1e-4
@@ -165,6 +167,7 @@ class TestRunsPanel : public QObject {
     const int row = panel.model()->rowOfRun(a_);
     const auto name = panel.model()->index(row, runColumnIndex(RunColumnId::Name));
     QCOMPARE(name.data(Qt::EditRole).toString(), QString("asl-fast"));
+    QVERIFY(panel.model()->flags(name) & Qt::ItemIsEditable);
     QVERIFY(panel.model()->setData(name, QString("asl baseline")));
     QVERIFY(!panel.model()->setData(name, QString("   ")));  // a run keeps a name
     const auto notes = panel.model()->index(panel.model()->rowOfRun(a_), runColumnIndex(RunColumnId::Notes));
@@ -180,6 +183,7 @@ class TestRunsPanel : public QObject {
     ProjectSession session;
     QVERIFY(session.open(project_));
     RunsPanel panel(&session);
+    QAbstractItemModelTester tester(panel.classProxy(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     panel.selectRuns({a_});
     QCOMPARE(panel.evaluatedRun(), a_);
     QTRY_VERIFY(panel.classModel()->evaluation() != nullptr);

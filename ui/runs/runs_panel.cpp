@@ -123,6 +123,7 @@ RunsPanel::RunsPanel(ProjectSession* session, QWidget* parent)
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(split);
 
+  setUpContextMenu();
   connect(show_all_, &QCheckBox::toggled, this, [this](bool on) {
     proxy_->setShowConstantColumns(on);
     updateHiddenNote();
@@ -137,7 +138,7 @@ RunsPanel::RunsPanel(ProjectSession* session, QWidget* parent)
     const QScopedValueRollback<bool> own(own_edit_, true);
     if (session_) session_->notifyRunsChanged();
   });
-  connect(model_, &RunsTableModel::editFailed, this, [this](const QString& m) { setMessage(m, true); });
+  connect(model_, &RunsTableModel::storeError, this, [this](const QString& m) { setMessage(m, true); });
   connect(evaluator_, &RunEvaluator::evaluated, this, [this](qint64 run_id) {
     if (run_id == evaluated_run_) showEvaluation();
     if (selectedRuns().contains(run_id)) updateCompare();
@@ -227,8 +228,12 @@ void RunsPanel::onSelectionChanged() {
     for (qint64 id : selected) {
       const RunRow* r = model_->rowAt(model_->rowOfRun(id));
       if (!r) continue;
-      labels.push_back({id, r->label()});
-      curves.insert(id, loadRunCurves(*session_->store(), id));
+      try {
+        curves.insert(id, loadRunCurves(*session_->store(), id));
+        labels.push_back({id, r->label()});
+      } catch (const std::exception& e) {
+        setMessage(tr("Could not read the curves of %1: %2").arg(r->label(), QString::fromUtf8(e.what())), true);
+      }
     }
   }
   curves_->setRuns(labels, curves);
@@ -364,8 +369,12 @@ bool RunsPanel::deleteRuns(const QList<qint64>& run_ids, bool confirm) {
   if (run_ids.contains(session_->currentRun())) {
     // Inspect and Annotate follow the session's run: move them to the newest finished run left.
     qint64 next = -1;
-    for (const auto& r : session_->store()->runs())
-      if (r.status == "finished") next = r.id;
+    try {
+      for (const auto& r : session_->store()->runs())
+        if (r.status == "finished") next = r.id;
+    } catch (const std::exception&) {
+      // No run to move to: the tabs show none until one is chosen.
+    }
     session_->setCurrentRun(next);
   }
   if (!errors.isEmpty())

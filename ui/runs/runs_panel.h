@@ -60,8 +60,11 @@ class RunsPanel : public QWidget {
   // of them is training here; with confirm, asks first. Tests pass confirm = false.
   bool deleteRuns(const QList<qint64>& run_ids, bool confirm = true);
   void deleteSelected();
+  void editNotes(qint64 run_id);  // multi-line editor; the cell edits the first line in place
 
  private:
+  void setUpContextMenu();  // runs_panel_menu.cpp
+  void showContextMenu(const QPoint& pos);
   void onProjectOpened();
   void onSelectionChanged();
   void showEvaluation();

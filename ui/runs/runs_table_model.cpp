@@ -16,7 +16,13 @@ void RunsTableModel::setStore(ProjectStore* store) {
   reload();
 }
 
-void RunsTableModel::reload() { setRows(store_ ? loadRunRows(*store_) : std::vector<RunRow>{}); }
+void RunsTableModel::reload() {
+  try {
+    setRows(store_ ? loadRunRows(*store_) : std::vector<RunRow>{});
+  } catch (const std::exception& e) {
+    Q_EMIT storeError(tr("Could not read the runs: %1").arg(QString::fromUtf8(e.what())));
+  }
+}
 
 void RunsTableModel::setRows(std::vector<RunRow> rows) {
   beginResetModel();
@@ -103,7 +109,7 @@ bool RunsTableModel::setData(const QModelIndex& index, const QVariant& value, in
   if (id != RunColumnId::Name && id != RunColumnId::Notes) return false;
   const QString text = id == RunColumnId::Name ? value.toString().trimmed() : value.toString();
   if (id == RunColumnId::Name && text.isEmpty()) {
-    Q_EMIT editFailed(tr("A run needs a name."));
+    Q_EMIT storeError(tr("A run needs a name."));
     return false;
   }
   auto& row = rows_[static_cast<size_t>(index.row())];
@@ -116,7 +122,7 @@ bool RunsTableModel::setData(const QModelIndex& index, const QVariant& value, in
       row.record.notes = text.toStdString();
     }
   } catch (const std::exception& e) {
-    Q_EMIT editFailed(tr("Could not save: %1").arg(QString::fromUtf8(e.what())));
+    Q_EMIT storeError(tr("Could not save: %1").arg(QString::fromUtf8(e.what())));
     return false;
   }
   Q_EMIT dataChanged(index, index);
@@ -128,7 +134,8 @@ Qt::ItemFlags RunsTableModel::flags(const QModelIndex& index) const {
   if (!index.isValid()) return Qt::NoItemFlags;
   Qt::ItemFlags f = Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemNeverHasChildren;
   const RunColumnId id = runColumns()[static_cast<size_t>(index.column())].id;
-  if (id == RunColumnId::Name || id == RunColumnId::Notes) f |= Qt::ItemIsEditable;
+  // Notes may span lines: the panel edits them in a dialog (setData still takes them), not in a line edit.
+  if (id == RunColumnId::Name) f |= Qt::ItemIsEditable;
   return f;
 }
 

@@ -1,5 +1,5 @@
-// The project's runs, one row each, one column per runColumns() entry. Name and notes are editable and
-// written straight to the project (the GUI-thread store connection). Knows which settings are the same in
+// The project's runs, one row each, one column per runColumns() entry. Name and notes are editable
+// (setData; the view edits names in place, notes in the panel's dialog) and written straight to the project (the GUI-thread store connection). Knows which settings are the same in
 // every run, so the proxy can hide them.
 #pragma once
 #include <QAbstractTableModel>
@@ -19,7 +19,7 @@ class RunsTableModel : public QAbstractTableModel {
 
   explicit RunsTableModel(QObject* parent = nullptr);
   void setStore(ProjectStore* store);  // nullptr: no project (empty table)
-  void reload();                       // re-reads runs and their metric totals from the store
+  void reload();  // re-reads runs and their metric totals; on a store error keeps the rows and emits storeError
   void setRows(std::vector<RunRow> rows);
 
   const RunRow* rowAt(int row) const;
@@ -37,7 +37,7 @@ class RunsTableModel : public QAbstractTableModel {
 
  Q_SIGNALS:
   void runEdited(qint64 run_id);            // name or notes written to the project
-  void editFailed(const QString& message);  // the store refused (the cell keeps its old text)
+  void storeError(const QString& message);  // a read or an edit failed (the cells keep their old text)
 
  private:
   void updateConstantColumns();
