@@ -154,6 +154,17 @@ class TestProjectIdentity : public QObject {
     QCOMPARE(bytesOf(p), before);
   }
 
+  // A project at an older schema (here 0: stamped, no tables yet, as a crash right after creation leaves it)
+  // cannot be read by this build's queries: a read-only open upgrades it first when it may write the file.
+  void readOnlyOpenUpgradesAnOlderProject() {
+    const auto p = path("older.mlsproj");
+    { Database db(p); db.exec("PRAGMA application_id = " + std::to_string(kApplicationId)); }
+    ProjectStore s(p, ProjectStore::Open::ReadOnly);
+    QCOMPARE(s.schemaVersion(), kSchemaVersion);
+    QCOMPARE(s.counts().train, 0);
+    QVERIFY_THROWS_EXCEPTION(DatabaseError, s.setMeta("name", "x"));
+  }
+
   // In a folder the process may not write, SQLite cannot create the -wal/-shm files a WAL database needs
   // and a plain read-only open fails. Tests run as root, which ignores permissions, so a directory where
   // the -wal file would go stands in for it: it fails the same open (SQLITE_CANTOPEN) even for root.
@@ -192,6 +203,17 @@ class TestProjectIdentity : public QObject {
       QFAIL("opened a project in a read-only folder for writing");
     } catch (const DatabaseError& e) {
       QVERIFY2(std::string(e.what()).find("for writing: the file or its folder is read-only") != std::string::npos,
+               e.what());
+    }
+    const std::string older = (ro_dir.path() + "/older.mlsproj").toStdString();
+    QFile::setPermissions(ro_dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    { Database db(older); db.exec("PRAGMA application_id = " + std::to_string(kApplicationId)); }
+    QFile::setPermissions(ro_dir.path(), QFileDevice::ReadOwner | QFileDevice::ExeOwner);
+    try {
+      ProjectStore s(older, ProjectStore::Open::ReadOnly);
+      QFAIL("read an older project without upgrading it");
+    } catch (const DatabaseError& e) {
+      QVERIFY2(std::string(e.what()).find("open it once with write access to upgrade it") != std::string::npos,
                e.what());
     }
     QFile::setPermissions(ro_dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);

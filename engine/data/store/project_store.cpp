@@ -129,8 +129,19 @@ ProjectStore::ProjectStore(const std::string& path, Open mode) : path_(path) {
   if (mode != Open::ReadOnly && sqlite3_db_readonly(db_->handle(), "main") == 1) throw DatabaseError(read_only_hint);
   try {
     db_->exec("PRAGMA busy_timeout = 10000");
-    requireReadableSchema(*db_, mode == Open::ReadOnly);
-    if (mode == Open::ReadOnly) return;
+    if (mode == Open::ReadOnly) {
+      // This build's queries need its schema. Upgrading an older project is what any read-write open does
+      // (in one transaction per step), so do it once when the file can be written, then read as asked.
+      if (readSchemaVersion(*db_) < kSchemaVersion && !cannot_write) {
+        db_.reset();
+        ProjectStore upgrade(path, Open::Existing);
+        db_ = std::make_unique<Database>(path, Access::ReadOnly);
+        db_->exec("PRAGMA busy_timeout = 10000");
+      }
+      requireReadableSchema(*db_, true);
+      return;
+    }
+    requireReadableSchema(*db_, false);
     if (!identity.stamped) db_->exec("PRAGMA application_id = " + std::to_string(kApplicationId));
     db_->exec("PRAGMA journal_mode = WAL");
     db_->exec("PRAGMA synchronous = NORMAL");  // durable across app crashes in WAL mode
