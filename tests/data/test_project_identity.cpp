@@ -91,6 +91,19 @@ class TestProjectIdentity : public QObject {
     expectRefusedUnchanged(path("other.db"), "another program");
   }
 
+  // Identification looks through these connections; neither may write.
+  void readOnlyConnectionsCannotWrite() {
+    const auto p = path("plain.db");
+    { Database db(p); db.exec("CREATE TABLE t(x)"); }
+    const QByteArray before = bytesOf(p);
+    for (auto access : {Database::Access::ReadOnly, Database::Access::Immutable}) {
+      Database db(p, access);
+      QCOMPARE(db.immutable(), access == Database::Access::Immutable);
+      QVERIFY_THROWS_EXCEPTION(DatabaseError, db.exec("CREATE TABLE u(y)"));
+    }
+    QCOMPARE(bytesOf(p), before);
+  }
+
   void missingFileIsCreatedOnlyOnRequest() {
     const auto p = path("absent.mlsproj");
     QVERIFY_THROWS_EXCEPTION(DatabaseError, ProjectStore(p, ProjectStore::Open::Existing));
@@ -110,6 +123,7 @@ class TestProjectIdentity : public QObject {
     { Database db(p); db.exec("PRAGMA application_id = 0"); }  // as earlier versions wrote it
     QCOMPARE(headerApplicationId(p), QByteArray(4, '\0'));
     QVERIFY(!identifyProjectFile(p).stamped);
+    QVERIFY(!companionFilesExist(p));  // looked at through an immutable connection
     {
       ProjectStore ro(p, ProjectStore::Open::ReadOnly);
       QCOMPARE(ro.counts().train, 1);
