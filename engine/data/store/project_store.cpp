@@ -514,6 +514,8 @@ void ProjectStore::markInterruptedRuns() {
     while (st.step()) {
       const auto owner = RunOwner::parse(st.text(1));
       // Only this machine's processes can be checked; a run trained elsewhere on a shared file stays as is.
+      // (Containers that share a host name but not a pid namespace would look alike; should a live run be
+      // marked by mistake, its own finishRun() still records the true outcome.)
       if (owner && owner->host == me.host && !processAlive(owner->pid)) gone.emplace_back(st.int64(0), *owner);
     }
   }
