@@ -173,9 +173,10 @@ void addRelink(CLI::App& app) {
     auto store = a->dry_run ? openForReading(a->project) : openExisting(a->project);
     const auto folders = store->imageFolders();
     const ImageFolderInfo* target = nullptr;
-    const std::string old_path = a->from.empty() ? "" : fs::absolute(a->from).lexically_normal().string();
+    fs::path old_path = a->from.empty() ? fs::path() : fs::absolute(a->from).lexically_normal();
+    if (old_path.has_relative_path() && old_path.filename().empty()) old_path = old_path.parent_path();  // "old/"
     for (const auto& f : folders)
-      if (a->from.empty() ? f.id == a->folder : fs::path(f.path) == fs::path(old_path)) target = &f;
+      if (a->from.empty() ? f.id == a->folder : fs::path(f.path) == old_path) target = &f;
     if (!target) {
       std::string known;
       for (const auto& f : folders) known += (known.empty() ? "" : ", ") + std::to_string(f.id) + " = " + f.path;

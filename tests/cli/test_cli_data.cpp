@@ -163,7 +163,7 @@ class TestCliData : public QObject {
     r = cli({"info", "--project", p});
     QVERIFY2(r.out.contains("image folder 1:   " + (dir_.path() + "/moving/old").toUtf8() + " (0 of 3 files present)"),
              r.out.constData());
-    r = cli({"relink", "--project", p, "--from", dir_.path() + "/moving/old", "--to", dir_.path() + "/moving/new",
+    r = cli({"relink", "--project", p, "--from", dir_.path() + "/moving/old/", "--to", dir_.path() + "/moving/new",
              "--dry-run"});
     QVERIFY2(r.code == 0 && r.out.contains("would relink image folder 1") && r.out.contains("3 of 3 files found"),
              r.out.constData());

@@ -91,6 +91,19 @@ class TestProjectIdentity : public QObject {
     expectRefusedUnchanged(path("other.db"), "another program");
   }
 
+  // Identification looks through these connections; neither may write.
+  void readOnlyConnectionsCannotWrite() {
+    const auto p = path("plain.db");
+    { Database db(p); db.exec("CREATE TABLE t(x)"); }
+    const QByteArray before = bytesOf(p);
+    for (auto access : {Database::Access::ReadOnly, Database::Access::Immutable}) {
+      Database db(p, access);
+      QCOMPARE(db.immutable(), access == Database::Access::Immutable);
+      QVERIFY_THROWS_EXCEPTION(DatabaseError, db.exec("CREATE TABLE u(y)"));
+    }
+    QCOMPARE(bytesOf(p), before);
+  }
+
   void missingFileIsCreatedOnlyOnRequest() {
     const auto p = path("absent.mlsproj");
     QVERIFY_THROWS_EXCEPTION(DatabaseError, ProjectStore(p, ProjectStore::Open::Existing));
@@ -110,6 +123,7 @@ class TestProjectIdentity : public QObject {
     { Database db(p); db.exec("PRAGMA application_id = 0"); }  // as earlier versions wrote it
     QCOMPARE(headerApplicationId(p), QByteArray(4, '\0'));
     QVERIFY(!identifyProjectFile(p).stamped);
+    QVERIFY(!companionFilesExist(p));  // looked at through an immutable connection
     {
       ProjectStore ro(p, ProjectStore::Open::ReadOnly);
       QCOMPARE(ro.counts().train, 1);
@@ -154,6 +168,17 @@ class TestProjectIdentity : public QObject {
     QCOMPARE(bytesOf(p), before);
   }
 
+  // A project at an older schema (here 0: stamped, no tables yet, as a crash right after creation leaves it)
+  // cannot be read by this build's queries: a read-only open upgrades it first when it may write the file.
+  void readOnlyOpenUpgradesAnOlderProject() {
+    const auto p = path("older.mlsproj");
+    { Database db(p); db.exec("PRAGMA application_id = " + std::to_string(kApplicationId)); }
+    ProjectStore s(p, ProjectStore::Open::ReadOnly);
+    QCOMPARE(s.schemaVersion(), kSchemaVersion);
+    QCOMPARE(s.counts().train, 0);
+    QVERIFY_THROWS_EXCEPTION(DatabaseError, s.setMeta("name", "x"));
+  }
+
   // In a folder the process may not write, SQLite cannot create the -wal/-shm files a WAL database needs
   // and a plain read-only open fails. Tests run as root, which ignores permissions, so a directory where
   // the -wal file would go stands in for it: it fails the same open (SQLITE_CANTOPEN) even for root.
@@ -187,7 +212,24 @@ class TestProjectIdentity : public QObject {
       ProjectStore s(q, ProjectStore::Open::ReadOnly);
       QCOMPARE(s.counts().train, 1);
     }
-    QVERIFY_THROWS_EXCEPTION(DatabaseError, ProjectStore(q, ProjectStore::Open::Existing));
+    try {
+      ProjectStore s(q, ProjectStore::Open::Existing);
+      QFAIL("opened a project in a read-only folder for writing");
+    } catch (const DatabaseError& e) {
+      QVERIFY2(std::string(e.what()).find("for writing: the file or its folder is read-only") != std::string::npos,
+               e.what());
+    }
+    const std::string older = (ro_dir.path() + "/older.mlsproj").toStdString();
+    QFile::setPermissions(ro_dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    { Database db(older); db.exec("PRAGMA application_id = " + std::to_string(kApplicationId)); }
+    QFile::setPermissions(ro_dir.path(), QFileDevice::ReadOwner | QFileDevice::ExeOwner);
+    try {
+      ProjectStore s(older, ProjectStore::Open::ReadOnly);
+      QFAIL("read an older project without upgrading it");
+    } catch (const DatabaseError& e) {
+      QVERIFY2(std::string(e.what()).find("open it once with write access to upgrade it") != std::string::npos,
+               e.what());
+    }
     QFile::setPermissions(ro_dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
   }
 };

@@ -48,6 +48,28 @@ class TestGuiShell : public QObject {
     QCOMPARE(model->data(first, Qt::DisplayRole).toString(), QString("train_000001.jpg"));
   }
 
+  // A file that is not a project is refused with its reason, left byte-for-byte unchanged, and the project
+  // already open stays open.
+  void refusesForeignFilesUnchanged() {
+    const QString foreign = dir_.path() + "/foreign.mlsproj";
+    {
+      QFile f(foreign);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write("not a database, just some user's text\n");
+    }
+    mls::ProjectSession session;
+    QVERIFY(session.open(project_));
+    QString error;
+    QVERIFY(!session.open(foreign, &error));
+    QVERIFY2(error.contains("is not a Multi-Label Studio project (not an SQLite database)"), qPrintable(error));
+    QCOMPARE(session.path(), project_);
+    QFile f(foreign);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), QByteArray("not a database, just some user's text\n"));
+    mls::MainWindow w;
+    QVERIFY(!w.openProject(foreign, true));
+  }
+
   void filtersGiveTheRightCounts() {
     mls::MainWindow w;
     QVERIFY(w.openProject(project_));

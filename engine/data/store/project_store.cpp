@@ -1,6 +1,7 @@
 #include "data/store/project_store.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -116,16 +117,32 @@ ProjectStore::ProjectStore(const std::string& path, Open mode) : path_(path) {
   const fs::path p(path);
   if (p.has_parent_path() && !fs::exists(p.parent_path()))
     throw DatabaseError("cannot open project '" + path + "': folder " + p.parent_path().string() + " does not exist");
+  // Writing needs the file and its folder (SQLite creates the -wal/-shm files there); without this check the
+  // first read already fails with SQLite's "attempt to write a readonly database".
+  const std::string folder = p.has_parent_path() ? p.parent_path().string() : ".";
+  const bool cannot_write = identity.exists && (access(path.c_str(), W_OK) != 0 || access(folder.c_str(), W_OK) != 0);
+  const std::string read_only_hint = "cannot open project '" + path + "' for writing: the file or its folder is " +
+                                     "read-only (mlstudio-cli info, export and eval only read it and still work)";
+  if (mode != Open::ReadOnly && cannot_write) throw DatabaseError(read_only_hint);
   using Access = Database::Access;
   db_ = std::make_unique<Database>(path, !identity.exists ? Access::Create
                                          : mode == Open::ReadOnly ? Access::ReadOnly : Access::ReadWrite);
+  if (mode != Open::ReadOnly && sqlite3_db_readonly(db_->handle(), "main") == 1) throw DatabaseError(read_only_hint);
   try {
     db_->exec("PRAGMA busy_timeout = 10000");
-    requireReadableSchema(*db_, mode == Open::ReadOnly);
-    if (mode == Open::ReadOnly) return;
-    if (sqlite3_db_readonly(db_->handle(), "main") == 1)
-      throw DatabaseError("the file cannot be written here (read-only file or folder); commands that only read "
-                          "it, such as info, eval and export, still work");
+    if (mode == Open::ReadOnly) {
+      // This build's queries need its schema. Upgrading an older project is what any read-write open does
+      // (in one transaction per step), so do it once when the file can be written, then read as asked.
+      if (readSchemaVersion(*db_) < kSchemaVersion && !cannot_write) {
+        db_.reset();
+        ProjectStore upgrade(path, Open::Existing);
+        db_ = std::make_unique<Database>(path, Access::ReadOnly);
+        db_->exec("PRAGMA busy_timeout = 10000");
+      }
+      requireReadableSchema(*db_, true);
+      return;
+    }
+    requireReadableSchema(*db_, false);
     if (!identity.stamped) db_->exec("PRAGMA application_id = " + std::to_string(kApplicationId));
     db_->exec("PRAGMA journal_mode = WAL");
     db_->exec("PRAGMA synchronous = NORMAL");  // durable across app crashes in WAL mode
@@ -498,6 +515,8 @@ void ProjectStore::markInterruptedRuns() {
     while (st.step()) {
       const auto owner = RunOwner::parse(st.text(1));
       // Only this machine's processes can be checked; a run trained elsewhere on a shared file stays as is.
+      // (Containers that share a host name but not a pid namespace would look alike; should a live run be
+      // marked by mistake, its own finishRun() still records the true outcome.)
       if (owner && owner->host == me.host && !processAlive(owner->pid)) gone.emplace_back(st.int64(0), *owner);
     }
   }

@@ -17,7 +17,8 @@ class Database;
 
 class ProjectStore {
  public:
-  // ReadOnly: never writes (inspection: info, eval, export; works in read-only folders); any write throws.
+  // ReadOnly: inspection (info, eval, export; works in read-only folders); any write through it throws. The
+  // one exception: a project from an older version is first upgraded when the file can be written.
   enum class Open { CreateIfMissing, Existing, ReadOnly };
   // Opens (creating if absent, only with CreateIfMissing) and migrates to the current schema. An existing
   // file is identified first (project_identity.h): anything that is not a project of ours, or one from a

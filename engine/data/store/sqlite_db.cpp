@@ -111,7 +111,7 @@ std::string fileUri(const std::string& path) {
 
 Database::Database(const std::string& path, Access access) : path_(path) {
   try {
-    if (access != Access::ReadOnly) {
+    if (access == Access::Create || access == Access::ReadWrite) {
       db_ = openConnection(path, SQLITE_OPEN_READWRITE | (access == Access::Create ? SQLITE_OPEN_CREATE : 0));
       return;
     }
