@@ -235,9 +235,13 @@ DemoDataset generateDemoDataset(const std::string& out_dir, const DemoOptions& o
 
 DemoDataset createDemoProject(const std::string& out_dir, const DemoOptions& opt,
                               const std::function<void(int, int)>& progress) {
+  // Never over an existing file: it may be a demo the user has labelled, or anything else of theirs.
+  const std::string project = (fs::path(out_dir) / "demo.mlsproj").string();
+  if (fs::exists(project))
+    throw std::runtime_error("'" + project + "' already exists: the demo is never written over a file (choose another folder)");
   auto ds = generateDemoDataset(out_dir, opt, progress);
-  ds.project = (fs::path(out_dir) / "demo.mlsproj").string();
-  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(ds.project + suffix);
+  ds.project = project;
+  for (const char* suffix : {"-wal", "-shm"}) fs::remove(ds.project + suffix);
   ProjectStore store(ds.project);
   store.setMeta("name", "Demo (synthetic shapes)");
   CocoImportOptions train;

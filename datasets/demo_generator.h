@@ -33,7 +33,7 @@ DemoDataset generateDemoDataset(const std::string& out_dir, const DemoOptions& o
                                 const std::function<void(int done, int total)>& progress = {});
 
 // generateDemoDataset + DIR/demo.mlsproj: train split from the train json, val split from the val json,
-// single positives generated for train (seed = options.seed) unless options.single_positives is off. Replaces an existing demo.mlsproj.
+// single positives generated for train (seed = options.seed) unless options.single_positives is off. Throws if DIR/demo.mlsproj exists (it is never overwritten).
 DemoDataset createDemoProject(const std::string& out_dir, const DemoOptions& options,
                               const std::function<void(int done, int total)>& progress = {});
 

@@ -14,6 +14,7 @@
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScreen>
 #include <QSettings>
 #include <QStatusBar>
 #include <QStyle>
@@ -108,7 +109,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   tools_dock_->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
                            QDockWidget::DockWidgetClosable);
   addDockWidget(Qt::RightDockWidgetArea, tools_dock_);
-  resizeDocks({browser_dock_, tools_dock_}, {430, 470}, Qt::Horizontal);
 
   buildMenus();
   buildStatusBar();
@@ -141,8 +141,19 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
   QSettings settings;
   if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray())) resize(1400, 900);
+  // Never larger than the screen (a 1280x720 laptop, or geometry saved on a bigger monitor).
+  if (const QScreen* s = screen()) {
+    const QSize avail = s->availableGeometry().size();
+    if (width() > avail.width() || height() > avail.height()) {
+      resize(size().boundedTo(avail * 0.96));
+      move(s->availableGeometry().topLeft());
+    }
+  }
   restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
   layout_tab_ = tabs_->currentIndex();
+  // First start: the image gets the room (two thumbnail columns, a compact Annotate panel).
+  if (settings.value(QStringLiteral("window/state")).isNull())
+    resizeDocks({browser_dock_, tools_dock_}, {width() / 5, width() * 3 / 10}, Qt::Horizontal);
   setDarkPalette(settings.value(QStringLiteral("view/dark"), false).toBool());
 }
 
@@ -193,7 +204,6 @@ void MainWindow::buildMenus() {
   auto* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&Getting started"), this, [this] {
     QSettings().setValue(QStringLiteral("guide/dismissed"), false);
-    guide_->setExpanded(true);
     guide_->show();
   });
   help->addAction(tr("&Keyboard shortcuts"), QKeySequence(Qt::Key_F1), this,
@@ -469,7 +479,7 @@ void MainWindow::switchTabLayout(int tab) {
   else if (tab == static_cast<int>(Tab::Inspect))
     resizeDocks({browser_dock_, tools_dock_}, {w / 5, w * 2 / 5}, Qt::Horizontal);
   else
-    resizeDocks({browser_dock_, tools_dock_}, {w / 4, w / 4}, Qt::Horizontal);
+    resizeDocks({browser_dock_, tools_dock_}, {w / 5, w * 3 / 10}, Qt::Horizontal);
 }
 
 void MainWindow::closeEvent(QCloseEvent* e) {

@@ -81,6 +81,22 @@ class TestMainWindow : public QObject {
     QCOMPARE(a.counts().single_positives, int64_t(60));
   }
 
+  void demoIsNeverWrittenOverAFile() {
+    const std::string existing = QFileInfo(project_a_).absoluteFilePath().toStdString();
+    QFile f(project_a_);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray before = f.readAll();
+    f.close();
+    DemoOptions d;
+    d.train = 5;
+    d.val = 2;
+    QVERIFY_THROWS_EXCEPTION(std::runtime_error, createDemoProject(dir_a_.path().toStdString(), d));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), before);
+    ProjectStore store(existing, ProjectStore::Open::Existing);
+    QCOMPARE(store.counts().train, int64_t(60));  // the labelled project is still there
+  }
+
   void fitsASmallScreen() {
     MainWindow w;
     QVERIFY(w.openProject(project_a_));

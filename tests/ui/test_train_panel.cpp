@@ -188,7 +188,7 @@ class TestTrainPanel : public QObject {
     // The getting-started guide's preset: ROLE from the user's own single positives on the tiny backbone.
     form.applyPreset(trainPresetIndex(QString::fromLatin1(kDemoRolePreset)));
     r = form.request();
-    QCOMPARE(r.method, std::string("mlspl"));
+    QCOMPARE(r.method, std::string("hybrid"));  // a decoder, so Inspect has attention maps to show
     QCOMPARE(r.loss, std::string("role"));
     QCOMPARE(r.labels, std::string("single"));
     QCOMPARE(r.backbone, std::string("tiny"));

@@ -36,7 +36,7 @@ UncertaintyOrder makeUncertaintyOrder(std::vector<int64_t> ranked, const std::ve
 }
 
 UncertaintyOrder loadUncertaintyOrder(const std::string& project_path, int64_t run_id) {
-  ProjectStore store(project_path);
+  ProjectStore store(project_path, ProjectStore::Open::Existing);
   const auto scores = store.allPredictions(run_id);
   if (scores.empty()) return {};  // nothing ranked: the panel walks by id through the store
   ImageFilter train;

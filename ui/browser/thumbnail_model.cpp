@@ -31,7 +31,7 @@ ThumbnailModel::~ThumbnailModel() {
 }
 
 void ThumbnailModel::setProject(const QString& project_path) {
-  store_ = std::make_unique<ProjectStore>(project_path.toStdString());
+  store_ = std::make_unique<ProjectStore>(project_path.toStdString(), ProjectStore::Open::Existing);
   cache_.clear();
   marks_.clear();
   problems_.clear();

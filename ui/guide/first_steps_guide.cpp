@@ -144,20 +144,25 @@ void FirstStepsGuide::render() {
   } else {
     QString title = tr(kSteps[step].title);
     if (step == 0) title += tr(" (%1 of %2)").arg(labelled_).arg(kLabelsToStart);
-    header_->setText(tr("<b>Getting started</b> — step %1 of %2: %3").arg(step + 1).arg(kStepCount).arg(title));
+    header_->setText(tr("<b>Getting started %1/%2:</b> %3").arg(step + 1).arg(kStepCount).arg(title));
   }
   const char* tab_names[] = {QT_TR_NOOP("Annotate"), QT_TR_NOOP("Train"), QT_TR_NOOP("Inspect")};
   go_->setVisible(step < kStepCount);
   if (step < kStepCount) go_->setText(tr("Go to %1").arg(tr(tab_names[kSteps[step].tab])));
-  toggle_->setText(expanded_ ? tr("Less") : tr("More"));
+  toggle_->setText(expanded_ ? tr("Current step") : tr("All steps"));
+  // Collapsed, the guide shows only what to do now, so it stays a few lines high beside the image.
   QString html;
-  for (int i = 0; i < kStepCount; ++i) {
-    const QString mark = stepDone(i) ? QStringLiteral("✔") : (i == step ? QStringLiteral("➜") : QStringLiteral("○"));
-    const QString title = i == step ? QStringLiteral("<b>%1</b>").arg(tr(kSteps[i].title)) : tr(kSteps[i].title);
-    html += QStringLiteral("%1 %2. %3 — %4<br>").arg(mark).arg(i + 1).arg(title, tr(kSteps[i].how));
+  if (!expanded_) {
+    if (step < kStepCount) html = tr(kSteps[step].how);
+  } else {
+    for (int i = 0; i < kStepCount; ++i) {
+      const QString mark = stepDone(i) ? QStringLiteral("✔") : (i == step ? QStringLiteral("➜") : QStringLiteral("○"));
+      const QString title = i == step ? QStringLiteral("<b>%1</b>").arg(tr(kSteps[i].title)) : tr(kSteps[i].title);
+      html += QStringLiteral("%1 %2. %3 — %4<br>").arg(mark).arg(i + 1).arg(title, tr(kSteps[i].how));
+    }
   }
   steps_->setText(html);
-  steps_->setVisible(expanded_);
+  steps_->setVisible(!html.isEmpty());
 }
 
 }  // namespace mls

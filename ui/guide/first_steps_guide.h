@@ -20,7 +20,7 @@ class FirstStepsGuide : public QFrame {
   // Index of the first step not done yet (0..3), or 4 when all are done.
   int currentStep() const;
   bool stepDone(int step) const;
-  QString stepsText() const;  // what the expanded guide shows (tests read it)
+  QString stepsText() const;  // what the guide shows under its header (tests read it)
   void setExpanded(bool expanded);
   bool isExpanded() const { return expanded_; }
 
@@ -42,7 +42,7 @@ class FirstStepsGuide : public QFrame {
   QToolButton* go_;
   QToolButton* toggle_;
   QToolButton* close_;
-  bool expanded_ = true;
+  bool expanded_ = false;  // collapsed: only the current step's instructions
   int64_t labelled_ = 0;
   bool run_finished_ = false;
   bool saw_suggestions_ = false;

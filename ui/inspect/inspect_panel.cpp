@@ -25,7 +25,6 @@
 #include "data/store/project_store.h"
 #include "data/training/train_request.h"
 #include "inspect/class_scores_model.h"
-#include "inspect/overlay_preview.h"
 #include "inspect/rgb_image.h"
 #include "inspect/run_model_cache.h"
 #include "project_session.h"
@@ -177,8 +176,12 @@ void InspectPanel::buildUi() {
   opacity_label_ = new QLabel(QStringLiteral("0.50"), attention);
   att_row->addWidget(opacity_label_);
   att_layout->addLayout(att_row);
-  preview_ = new OverlayPreview(attention);
-  att_layout->addWidget(preview_, 1);
+  attention_note_ = new QLabel(attention);
+  attention_note_->setWordWrap(true);
+  attention_note_->setAlignment(Qt::AlignCenter);
+  attention_note_->setForegroundRole(QPalette::PlaceholderText);
+  att_layout->addWidget(attention_note_);
+  att_layout->addStretch(1);
   export_button_ = new QPushButton(tr("Export PNG\u2026"), attention);
   export_button_->setToolTip(tr("Save the overlay at the image's full size"));
   att_layout->addWidget(export_button_, 0, Qt::AlignRight);
@@ -191,7 +194,7 @@ void InspectPanel::buildUi() {
 
   splitter->addWidget(table_);
   splitter->addWidget(attention);
-  splitter->setStretchFactor(0, 1);
+  splitter->setStretchFactor(0, 3);
   splitter->setStretchFactor(1, 1);
   splitter->setChildrenCollapsible(false);
   layout->addWidget(splitter, 1);
@@ -465,7 +468,7 @@ void InspectPanel::updateHeadChoices(int heads) {
   setAttentionHead(keep < heads ? keep : -1);
 }
 
-QString InspectPanel::attentionMessage() const { return preview_->image().isNull() ? preview_->message() : QString(); }
+QString InspectPanel::attentionMessage() const { return attention_message_; }
 
 void InspectPanel::renderOverlay() {
   const bool attention = has_result_ && result_.has_attention;
@@ -496,8 +499,8 @@ void InspectPanel::renderOverlay() {
     attention_title_->setText(head < 0 ? tr("Attention of \u201C%1\u201D, mean of %2 heads (last decoder layer)").arg(name).arg(heads_)
                                        : tr("Attention of \u201C%1\u201D, head %2 of %3 (last decoder layer)").arg(name).arg(head + 1).arg(heads_));
   }
-  preview_->setMessage(message);
-  preview_->setImage(overlay);
+  attention_message_ = overlay.isNull() ? message : QString();
+  attention_note_->setText(overlay.isNull() ? message : tr("Drawn over the image in the main view."));
   export_button_->setEnabled(!overlay.isNull());
   setOverlay(overlay);
 }

@@ -24,7 +24,6 @@ class QThreadPool;
 namespace mls {
 
 class ClassScoresModel;
-class OverlayPreview;
 class ProjectSession;
 class RunModelCache;
 
@@ -124,7 +123,10 @@ class InspectPanel : public QWidget {
   QComboBox* head_combo_ = nullptr;
   QSlider* opacity_slider_ = nullptr;
   QLabel* opacity_label_ = nullptr;
-  OverlayPreview* preview_ = nullptr;
+  // Why there is no map, or where it is: the map itself is drawn over the image in the main view only
+  // (a second, smaller copy here took the room of the scores table).
+  QLabel* attention_note_ = nullptr;
+  QString attention_message_;  // the reason there is no overlay; empty when there is one
   QPushButton* export_button_ = nullptr;
   bool updating_runs_ = false;
 };

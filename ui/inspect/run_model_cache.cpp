@@ -38,7 +38,7 @@ std::shared_ptr<RunModel> RunModelCache::get(const std::string& project_path, in
   if (auto hit = lookup()) return hit;  // another thread loaded it while this one waited
   std::shared_ptr<RunModel> model;
   {
-    ProjectStore store(project_path);  // this thread's own connection, closed once the model is built
+    ProjectStore store(project_path, ProjectStore::Open::Existing);  // this thread's own connection, closed once the model is built
     model = std::make_shared<RunModel>(store, run_id, device);
   }
   std::lock_guard<std::mutex> lock(mutex_);

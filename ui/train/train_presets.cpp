@@ -58,10 +58,11 @@ std::vector<TrainPreset> makePresets() {
   }
   {
     // The first-hour loop on the demo: ROLE (Cole et al. 2021) from the single positives the user clicked,
-    // on the tiny backbone. Only labelled images train, so a few dozen labels give a first model in about
-    // a minute on 2 CPU cores; its suggestions then guide the rest of the labelling.
+    // on the tiny backbone with a Q2L decoder (the hybrid), so Inspect can show where each label's query
+    // looks. Only labelled images train, so a few dozen labels give a first model in about a minute on
+    // 2 CPU cores; its suggestions then guide the rest of the labelling.
     TrainRequest r;
-    r.method = "mlspl";
+    r.method = "hybrid";
     r.loss = "role";
     r.labels = "single";
     r.backbone = "tiny";
