@@ -401,6 +401,7 @@ void MainWindow::setDarkPalette(bool dark) {
   p.setColor(QPalette::Highlight, QColor(42, 130, 218));
   p.setColor(QPalette::HighlightedText, Qt::white);
   p.setColor(QPalette::Dark, QColor(25, 25, 27));
+  p.setColor(QPalette::PlaceholderText, QColor(150, 150, 150));  // Qt's default is near-black: unreadable here
   p.setColor(QPalette::Disabled, QPalette::Text, QColor(120, 120, 120));
   p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(120, 120, 120));
   qApp->setPalette(p);

@@ -2,6 +2,7 @@
 // project while a run trains asks first, the getting-started guide follows what really happened, and the
 // project menu's generate / export actions work on the open project.
 #include <QAction>
+#include <QApplication>
 #include <QDockWidget>
 #include <QMenu>
 #include <QMenuBar>
@@ -310,6 +311,14 @@ class TestMainWindow : public QObject {
     QCOMPARE(w.session()->store()->imageFolders().front().present, int64_t(25));
     const auto image = w.session()->store()->images({}).front();
     QVERIFY(QFileInfo::exists(QString::fromStdString(w.session()->store()->imagePath(image))));
+  }
+
+  void darkPaletteKeepsPlaceholdersReadable() {
+    MainWindow w;
+    w.setDarkPalette(true);
+    const QPalette p = qApp->palette();
+    QVERIFY(p.color(QPalette::PlaceholderText).lightness() - p.color(QPalette::Base).lightness() > 80);
+    w.setDarkPalette(false);
   }
 
   void exportsStartInTheProjectFolder() {

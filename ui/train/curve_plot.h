@@ -80,6 +80,9 @@ class CurvePlot : public QWidget {
   void exportCsvInteractive();
   void exportPngInteractive();
 
+  // Where the CSV/PNG export dialogs start (the project's folder; home when empty).
+  void setExportDir(const QString& dir) { export_dir_ = dir; }
+
  private:
   struct Overlay {
     QString label;
@@ -100,6 +103,7 @@ class CurvePlot : public QWidget {
   QColor overlayColor(qint64 run_id) const;
 
   QCustomPlot* plot_;
+  QString export_dir_;
   QCPAxisRect* loss_rect_;
   QCPAxisRect* map_rect_;
   QCPItemTracer* tracer_;

@@ -1,5 +1,6 @@
 // The curves leave the plot as CSV (every graph, long format) or as a PNG of the plots.
 #include <QFile>
+#include <QDir>
 #include <QFileDialog>
 #include <QMessageBox>
 #include <QTextStream>
@@ -55,8 +56,14 @@ bool CurvePlot::exportPng(const QString& path, int width, int height) {
   return plot_->savePng(path, width, height);
 }
 
+namespace {
+QString exportStart(const QString& dir, const QString& name) {
+  return (dir.isEmpty() ? QDir::homePath() : dir) + QLatin1Char('/') + name;
+}
+}  // namespace
+
 void CurvePlot::exportCsvInteractive() {
-  const QString path = QFileDialog::getSaveFileName(this, tr("Export curves"), QStringLiteral("curves.csv"),
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export curves"), exportStart(export_dir_, QStringLiteral("curves.csv")),
                                                     tr("CSV (*.csv)"));
   if (path.isEmpty()) return;
   QString error;
@@ -64,7 +71,7 @@ void CurvePlot::exportCsvInteractive() {
 }
 
 void CurvePlot::exportPngInteractive() {
-  const QString path = QFileDialog::getSaveFileName(this, tr("Export plot"), QStringLiteral("curves.png"),
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export plot"), exportStart(export_dir_, QStringLiteral("curves.png")),
                                                     tr("PNG image (*.png)"));
   if (path.isEmpty()) return;
   if (!exportPng(path)) QMessageBox::warning(this, tr("Export plot"), tr("Could not write %1").arg(path));

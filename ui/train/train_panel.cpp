@@ -241,6 +241,7 @@ void TrainPanel::resetForProject() {
   // Nothing of the previous project may stay: a run of it goes on in the background, unseen here.
   if (training_) detachRun();
   plot_->reset();
+  if (session_ && session_->isOpen()) plot_->setExportDir(QFileInfo(session_->path()).absolutePath());
   followed_.clear();
   user_unticked_.clear();
   runs_model_->setRuns({});  // run ids of another project must not stay ticked
