@@ -112,6 +112,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
   buildMenus();
   buildStatusBar();
+  showCurrentImage();
 
   connect(session_, &ProjectSession::currentImageChanged, this, &MainWindow::showCurrentImage);
   connect(session_, &ProjectSession::annotationChanged, this, &MainWindow::updateAnnotationStatus);
@@ -176,6 +177,7 @@ void MainWindow::buildMenus() {
   project->addSeparator();
   project->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
   rebuildRecentMenu();
+  for (QAction* a : project_actions_) a->setEnabled(false);  // until a project opens
 
   auto* edit = menuBar()->addMenu(tr("&Edit"));
   auto* undo = annotate_->undoStack()->createUndoAction(this, tr("&Undo"));
@@ -300,7 +302,11 @@ void MainWindow::showTab(Tab tab) {
 
 void MainWindow::showCurrentImage() {
   const qint64 id = session_->currentImage();
-  if (!session_->isOpen() || id < 0) {
+  if (!session_->isOpen()) {
+    view_->showMessage(tr("No project open.\n\nProject ▸ Open demo project, Open… or New from COCO…"));
+    return;
+  }
+  if (id < 0) {
     view_->setImage({});
     return;
   }

@@ -23,6 +23,7 @@
 #include "export_actions.h"
 #include "guide/first_steps_guide.h"
 #include "main_window.h"
+#include "view/image_view.h"
 #include "project_session.h"
 #include "train/train_panel.h"
 
@@ -113,6 +114,16 @@ class TestMainWindow : public QObject {
     }
     w.resize(1024, 640);
     QVERIFY(w.width() <= 1024 && w.height() <= 640);
+  }
+
+  void withoutAProjectSaysWhatToDo() {
+    MainWindow w;
+    QVERIFY(w.imageView()->message().contains(QStringLiteral("No project open")));
+    QAction* generate = findAction(w.menuBar(), QStringLiteral("Generate single positives…"));
+    QVERIFY(generate);
+    QVERIFY(!generate->isEnabled());
+    QVERIFY(w.openProject(project_a_));
+    QVERIFY(generate->isEnabled());
   }
 
   void viewTogglesAreEnabled() {
