@@ -63,13 +63,13 @@ int main(int argc, char** argv) {
     if (shot) return 1;
   }
   if (cli.isSet(image)) window.session()->setCurrentImage(cli.value(image).toLongLong());
+  if (shot) window.resize(1400, 900);  // before choosing the tab: its dock layout follows the window's width
   window.showTab(tab_name == QLatin1String("train")     ? mls::MainWindow::Tab::Train
                  : tab_name == QLatin1String("inspect") ? mls::MainWindow::Tab::Inspect
                  : tab_name == QLatin1String("runs")    ? mls::MainWindow::Tab::Runs
                                                         : mls::MainWindow::Tab::Annotate);
   window.show();
   if (shot) {
-    window.resize(1400, 900);
     const QString out = cli.value(screenshot);
     // Give thumbnails and the Inspect worker time to arrive before grabbing.
     QTimer::singleShot(3000, &window, [&window, out] {

@@ -161,6 +161,8 @@ void RunsPanel::onProjectOpened() {
   model_->setStore(session_ ? session_->store() : nullptr);
   table_->resizeColumnsToContents();
   updateHiddenNote();
+  // Start on the project's current run (its curves and per-class AP) rather than on empty plots.
+  if (session_ && session_->currentRun() >= 0) selectRuns({session_->currentRun()});
   onSelectionChanged();
 }
 
