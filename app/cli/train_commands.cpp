@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -107,10 +108,10 @@ void addTrain(CLI::App& app) {
   cmd->add_option("--labels", r->labels, "full | single")->check(CLI::IsMember({"full", "single"}))->capture_default_str();
   cmd->add_option("--backbone", r->backbone, "tiny | resnet18 | resnet50 | resnet101 | torchscript:PATH")->capture_default_str();
   cmd->add_option("--weights", r->weights, "Backbone (torchvision names) or whole-model weights file");
-  cmd->add_option("--image-size", r->image_size, "Input side (default: 64 tiny, 448 otherwise)");
-  cmd->add_option("--batch", r->batch, "Batch size");
-  cmd->add_option("--epochs", r->epochs, "Epochs");
-  cmd->add_option("--lr", r->lr, "Learning rate (peak for OneCycle)");
+  auto* image_size = cmd->add_option("--image-size", r->image_size, "Input side (default: 64 tiny, 448 otherwise)");
+  auto* batch = cmd->add_option("--batch", r->batch, "Batch size");
+  auto* epochs = cmd->add_option("--epochs", r->epochs, "Epochs");
+  auto* lr = cmd->add_option("--lr", r->lr, "Learning rate (peak for OneCycle)");
   cmd->add_option("--device", r->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_flag("--amp", r->amp, "Mixed precision (CUDA)");
   auto* amp_dtype = cmd->add_option("--amp-dtype", r->amp_dtype, "fp16 (with loss scaling) | bf16; implies --amp")
@@ -120,17 +121,25 @@ void addTrain(CLI::App& app) {
                 "Recompute backbone activations in backward (less GPU memory, ~1/3 more compute)");
   cmd->add_flag("--channels-last", r->channels_last, "NHWC convolutions (faster with mixed precision on tensor cores)");
   cmd->add_flag("--profile", r->profile, "Print mean step-phase times per epoch (synchronises the device)");
-  cmd->add_option("--ema", r->ema, "EMA decay (0 = off)");
+  auto* ema = cmd->add_option("--ema", r->ema, "EMA decay (0 = off)");
   cmd->add_option("--linear-init", r->linear_init, "MLSPL LinearInit: epochs of a linear head on frozen features");
-  cmd->add_option("--expected-positives", r->expected_positives, "k for EPR/ROLE (default: from the labels, else 2.9)");
+  auto* expected = cmd->add_option("--expected-positives", r->expected_positives, "k for EPR/ROLE (default: from the labels, else 2.9)");
   cmd->add_option("--seed", r->seed, "Random seed")->capture_default_str();
   cmd->add_option("--run-name", r->run_name, "Name of the run");
   cmd->add_option("--resume", r->resume, "Continue run (id or name) from its last checkpoint");
   cmd->add_option("--grad-accum", r->grad_accum, "Optimizer step every N batches")->capture_default_str();
   cmd->add_option("--early-stop", r->early_stop, "Stop after N epochs without val improvement (0 = off)");
   cmd->add_option("--workers", r->workers, "Image decoding threads (default: 2 on the CPU, up to 8 with CUDA)");
-  cmd->callback([r, amp_dtype] {
+  // An explicit 0 (`--epochs 0`) is an error, not the default that 0 stands for inside TrainRequest.
+  const std::vector<std::pair<CLI::Option*, std::function<double()>>> explicit_values = {
+      {image_size, [r] { return r->image_size; }}, {batch, [r] { return r->batch; }},
+      {epochs, [r] { return r->epochs; }},         {lr, [r] { return r->lr; }},
+      {ema, [r] { return r->ema; }},               {expected, [r] { return r->expected_positives; }}};
+  cmd->callback([r, amp_dtype, explicit_values] {
     if (amp_dtype->count() > 0) r->amp = true;
+    for (const auto& [option, value] : explicit_values)
+      if (option->count() > 0) checkTrainSetting(option->get_name(), value());
+    r->validate();  // before a run is created or resumed
     ProgressPrinter printer;
     TrainingSession session(*r, &printer);
     // Ctrl-C: finish the current batch, keep the last checkpoint, mark the run cancelled.

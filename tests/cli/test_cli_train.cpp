@@ -1,5 +1,7 @@
 // mlstudio-cli train / eval / predict on a small demo project: JSON outputs, attention PNG, resume, and the
 // bad-input cases (unknown run, wrong CSV shape, NaN scores, undecodable image, MLSPL attention).
+#include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -11,6 +13,7 @@
 #include "cli_runner.h"
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <sqlite3.h>
 
 class TestCliTrain : public QObject {
   Q_OBJECT
@@ -21,6 +24,45 @@ class TestCliTrain : public QObject {
   static QJsonObject lastJson(const QByteArray& out) {
     const auto lines = out.trimmed().split('\n');
     return QJsonDocument::fromJson(lines.last()).object();
+  }
+  // A small demo project of its own (20 train, 10 val images) under `name`, for tests that damage it.
+  QString smallDemo(const QString& name) {
+    const auto r = cli({"demo", "--out", dir_.path() + "/" + name, "--train", "20", "--val", "10", "--size", "32"});
+    [&] { QVERIFY2(r.code == 0, r.err.constData()); }();
+    return dir_.path() + "/" + name + "/demo.mlsproj";
+  }
+  // An 8x8 JPEG whose SOF0 header is patched to claim width x height, like a crafted 1 kB file.
+  static void writeJpegClaiming(const QString& file, int width, int height) {
+    std::vector<uchar> bytes;
+    QVERIFY(cv::imencode(".jpg", cv::Mat(8, 8, CV_8UC3, cv::Scalar(10, 200, 30)), bytes));
+    size_t sof = 0;
+    for (size_t i = 2; i + 9 < bytes.size() && sof == 0; ++i)
+      if (bytes[i] == 0xFF && bytes[i + 1] == 0xC0) sof = i;
+    QVERIFY(sof > 0);
+    bytes[sof + 5] = static_cast<uchar>(height >> 8);  // FF C0, length(2), precision(1), height(2), width(2)
+    bytes[sof + 6] = static_cast<uchar>(height & 0xFF);
+    bytes[sof + 7] = static_cast<uchar>(width >> 8);
+    bytes[sof + 8] = static_cast<uchar>(width & 0xFF);
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<qint64>(bytes.size()));
+  }
+  // Runs one statement on a project file; returns the first column of the first row, or "sqlite: ..." on error.
+  static QString sql(const QString& file, const char* statement) {
+    sqlite3* db = nullptr;
+    QString out;
+    if (sqlite3_open(file.toUtf8().constData(), &db) != SQLITE_OK) return "sqlite: cannot open";
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, statement, -1, &st, nullptr) != SQLITE_OK) {
+      out = QString("sqlite: ") + sqlite3_errmsg(db);
+    } else {
+      const int rc = sqlite3_step(st);
+      if (rc == SQLITE_ROW) out = QString::fromUtf8(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+      else if (rc != SQLITE_DONE) out = QString("sqlite: ") + sqlite3_errmsg(db);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
   }
   void writeFile(const QString& name, const QByteArray& text) {
     QFile f(dir_.path() + "/" + name);
@@ -106,6 +148,95 @@ class TestCliTrain : public QObject {
     writeFile("other.csv", "image_id,a,c\n1,1,0\n2,0,1\n3,0,0\n");
     expectCliError({"eval", "--scores", dir_.path() + "/scores.csv", "--labels", dir_.path() + "/other.csv"},
                    "different class columns");
+  }
+
+  // Any "error:" line means a non-zero exit and a failed run (issue 11 §4.1): here the project refuses to
+  // record checkpoints, as a damaged file would.
+  void checkpointThatCannotBeRecordedFailsTheRun() {
+    const QString damaged = dir_.path() + "/demo/damaged.mlsproj";
+    QVERIFY(QFile::copy(project_, damaged));
+    QCOMPARE(sql(damaged, "CREATE TRIGGER no_checkpoints BEFORE INSERT ON checkpoints "
+                          "BEGIN SELECT RAISE(ABORT, 'database disk image is malformed'); END;"),
+             QString());
+    const auto r = expectCliError({"train", "--project", damaged, "--epochs", "2", "--image-size", "32", "--run-name",
+                                   "no-checkpoints"},
+                                  "could not save the checkpoint of epoch 1");
+    QVERIFY2(!r.out.contains("\"run\""), r.out.constData());  // no success JSON
+    QVERIFY2(!r.err.contains("epoch 2:"), r.err.constData());   // stopped at the first failure
+    const QString run = sql(damaged, "SELECT status || ': ' || message FROM runs WHERE name = 'no-checkpoints'");
+    QVERIFY2(run.startsWith("failed: could not save the checkpoint of epoch 1"), qPrintable(run));
+  }
+
+  // Bad numbers are refused in one line before any run is created, never replaced by a default (§4.2).
+  void outOfRangeTrainSettingsAreRefused() {
+    const QString before = sql(project_, "SELECT count(*) FROM runs");
+    auto r = expectCliError({"train", "--project", project_, "--lr", "-1"}, "--lr must be > 0 (got -1)");
+    QCOMPARE(r.err.trimmed().split('\n').size(), 1);
+    expectCliError({"train", "--project", project_, "--lr", "0"}, "--lr must be > 0 (got 0)");
+    expectCliError({"train", "--project", project_, "--epochs", "0"}, "--epochs must be >= 1 (got 0)");
+    expectCliError({"train", "--project", project_, "--epochs", "-2"}, "--epochs must be >= 1 (got -2)");
+    expectCliError({"train", "--project", project_, "--batch", "0"}, "--batch must be >= 1 (got 0)");
+    expectCliError({"train", "--project", project_, "--image-size", "-64"}, "--image-size must be in [16, 2048]");
+    expectCliError({"train", "--project", project_, "--ema", "1"}, "--ema must be in [0, 1)");
+    expectCliError({"train", "--project", project_, "--grad-accum", "0"}, "--grad-accum must be >= 1 (got 0)");
+    expectCliError({"train", "--project", project_, "--resume", "q2l-small", "--epochs", "-1"}, "--epochs must be >= 1");
+    QCOMPARE(sql(project_, "SELECT count(*) FROM runs"), before);
+  }
+
+  // A diverging run names only settings that exist (§4.3: there is no max_grad_norm option).
+  void nanLossAdvisesExistingOptions() {
+    const auto r = expectCliError({"train", "--project", project_, "--epochs", "1", "--image-size", "32", "--lr", "1e30",
+                                   "--method", "mlspl", "--loss", "bce", "--run-name", "diverges"},
+                                  "loss became");
+    QVERIFY2(r.err.contains("--lr"), r.err.constData());
+    QVERIFY2(!r.err.contains("max_grad_norm"), r.err.constData());
+  }
+
+  // Unreadable training images (corrupt, or a header claiming 30000x30000) are skipped and named the same way
+  // at every batch size: on stderr, in the JSON count and in the run's record (§4.5, §4.6).
+  void skippedImagesAreNamedAtEveryBatchSize() {
+    const QString small = smallDemo("skips");
+    const QString images = dir_.path() + "/skips/images/";
+    writeFile("skips/images/train_000002.jpg", "this is not a jpeg");
+    writeJpegClaiming(images + "train_000005.jpg", 30000, 30000);
+    for (const char* batch : {"8", "32"}) {
+      const QString name = QString("skips-b") + batch;
+      QElapsedTimer timer;
+      timer.start();
+      const auto r = cli({"train", "--project", small, "--epochs", "1", "--image-size", "32", "--batch", batch,
+                          "--run-name", name});
+      QVERIFY2(r.code == 0, r.err.constData());
+      QVERIFY(timer.elapsed() < 60000);
+      QCOMPARE(lastJson(r.out)["skipped_images"].toInt(), 2);
+      QVERIFY2(r.err.contains("warning: 2 images could not be read and were skipped: "), r.err.constData());
+      QVERIFY2(r.err.contains("train_000002.jpg (cannot decode image"), r.err.constData());
+      QVERIFY2(r.err.contains("train_000005.jpg (image too large to decode (30000x30000 pixels"), r.err.constData());
+      const QString message = sql(small, qPrintable("SELECT message FROM runs WHERE name = '" + name + "'"));
+      QVERIFY2(message.contains("train_000002.jpg") && message.contains("train_000005.jpg"), qPrintable(message));
+    }
+    // predict refuses the crafted file at once, in one line.
+    QElapsedTimer timer;
+    timer.start();
+    const auto r = expectCliError({"predict", "--project", small, "--run", "skips-b8", "--image", images + "train_000005.jpg"},
+                                  "too large");
+    QCOMPARE(r.err.trimmed().split('\n').size(), 1);
+    QVERIFY(timer.elapsed() < 20000);
+  }
+
+  // A moved images folder: the error names the folder and a missing file and points at relink; info counts
+  // the files missing now, not at import time (§4.4).
+  void missingImagesFolderSuggestsRelink() {
+    const QString small = smallDemo("moved");
+    QVERIFY(QDir(dir_.path() + "/moved").rename("images", "images-elsewhere"));
+    const auto r = expectCliError({"train", "--project", small, "--epochs", "1", "--image-size", "32"},
+                                  "mlstudio-cli relink");
+    QVERIFY2(r.err.contains(QDir(dir_.path() + "/moved/images").absolutePath().toUtf8()), r.err.constData());
+    QVERIFY2(r.err.contains("train_0000"), r.err.constData());
+    QCOMPARE(r.err.trimmed().split('\n').size(), 1);
+    const auto info = cli({"info", "--project", small, "--json"});
+    QVERIFY2(info.code == 0, info.err.constData());
+    QCOMPARE(lastJson(info.out)["missing_files"].toInt(), 30);
+    QCOMPARE(sql(small, "SELECT count(*) FROM runs"), QString("0"));  // refused before a run was created
   }
 
   void badInputs() {

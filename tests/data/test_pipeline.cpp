@@ -84,6 +84,23 @@ class TestPipeline : public QObject {
 
   std::string path(const char* name) const { return dir_.filePath(name).toStdString(); }
 
+  // An 8x8 JPEG whose SOF0 header is then patched to claim width x height (as a crafted ~1 kB file does).
+  static void writeJpegClaiming(const std::string& file, int width, int height) {
+    std::vector<uchar> bytes;
+    QVERIFY(cv::imencode(".jpg", cv::Mat(8, 8, CV_8UC3, cv::Scalar(10, 200, 30)), bytes));
+    size_t sof = 0;
+    for (size_t i = 2; i + 9 < bytes.size() && sof == 0; ++i)
+      if (bytes[i] == 0xFF && bytes[i + 1] == 0xC0) sof = i;
+    QVERIFY(sof > 0);
+    // FF C0, length(2), precision(1), height(2), width(2): big-endian.
+    bytes[sof + 5] = static_cast<uchar>(height >> 8);
+    bytes[sof + 6] = static_cast<uchar>(height & 0xFF);
+    bytes[sof + 7] = static_cast<uchar>(width >> 8);
+    bytes[sof + 8] = static_cast<uchar>(width & 0xFF);
+    std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
+                                                static_cast<std::streamsize>(bytes.size()));
+  }
+
   // `count` samples over the noise images plus, when asked, the corrupt and the missing file.
   std::vector<ImageSample> noiseSamples(int count, int k = 4) const {
     std::vector<ImageSample> samples;
@@ -159,6 +176,37 @@ class TestPipeline : public QObject {
 
     QVERIFY_THROWS_EXCEPTION(ImageDecodeError, decodeImageRgb(missing_, 224));
     QVERIFY_THROWS_EXCEPTION(ImageDecodeError, decodeImageRgb(corrupt_, 224));
+  }
+
+  // A small JPEG whose frame header claims a huge size: refused from the header in one line, before
+  // OpenCV spends seconds and gigabytes on it or asserts over several lines (issue 11 §4.5).
+  void hugeHeaderIsRefusedBeforeDecoding() {
+    for (const int side : {30000, 65500}) {
+      const std::string file = path(("huge" + std::to_string(side) + ".jpg").c_str());
+      writeJpegClaiming(file, side, side);
+      QCOMPARE(probeImageHeader(file)->width, side);
+      const auto start = std::chrono::steady_clock::now();
+      for (const auto& [target, known] : {std::pair{0, 0}, std::pair{64, 0}, std::pair{64, 8}}) {
+        try {
+          decodeImageRgb(file, target, known, known);  // a stored size of 8x8 must not hide the header's
+          QFAIL("decoded a 30000x30000 claim");
+        } catch (const ImageDecodeError& e) {
+          const std::string m = e.what();
+          QVERIFY2(m.find("too large") != std::string::npos, m.c_str());
+          QVERIFY2(m.find(std::to_string(side) + "x" + std::to_string(side)) != std::string::npos, m.c_str());
+          QVERIFY2(m.find(file) != std::string::npos, m.c_str());
+          QVERIFY2(m.find('\n') == std::string::npos, m.c_str());
+        }
+      }
+      QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+    }
+    // The loader skips it like any unreadable file and goes on.
+    auto samples = noiseSamples(2);
+    samples.push_back({path("huge30000.jpg"), oneHot(4, 0), 2});
+    ImageBatchSource source(samples, 16, 3, false, {}, 0, 1);
+    const auto batches = drain(source, 0);
+    QCOMPARE(seenIndices(batches), (std::vector<int64_t>{0, 1}));
+    QCOMPARE(source.skippedSamples(), int64_t(1));
   }
 
   void decodeIsRgb() {

@@ -1,6 +1,7 @@
 // TrainRequest: per-method defaults, validation of user values, and the JSON round trip that lets eval,
 // predict and --resume rebuild a run exactly as it was trained.
 #include <QtTest/QtTest>
+#include <cmath>
 
 #include <stdexcept>
 #include <thread>
@@ -81,6 +82,38 @@ class TestTrainRequest : public QObject {
     QVERIFY(rejects([](TrainRequest& r) { r.amp_dtype = "fp8"; }, "--amp-dtype"));
     QVERIFY(rejects([](TrainRequest& r) { r.grad_accum = 0; }, "--grad-accum"));
     QVERIFY(rejects([](TrainRequest& r) { r.image_size = 8; }, "--image-size"));
+  }
+
+  // A bad number is refused with the rule and the value, never replaced by the default (issue 11 §4.2).
+  void outOfRangeValuesAreNotReplacedByDefaults() {
+    auto message = [](const std::function<void(TrainRequest&)>& change) -> QString {
+      TrainRequest r;
+      change(r);
+      try {
+        r.resolveDefaults();
+      } catch (const std::invalid_argument& e) {
+        return QString::fromUtf8(e.what());
+      }
+      return {};
+    };
+    QCOMPARE(message([](TrainRequest& r) { r.lr = -1; }), QString("--lr must be > 0 (got -1)"));
+    QCOMPARE(message([](TrainRequest& r) { r.epochs = -3; }), QString("--epochs must be >= 1 (got -3)"));
+    QCOMPARE(message([](TrainRequest& r) { r.batch = -8; }), QString("--batch must be >= 1 (got -8)"));
+    QVERIFY(message([](TrainRequest& r) { r.image_size = -64; }).startsWith("--image-size must be in [16, 2048]"));
+    QVERIFY(message([](TrainRequest& r) { r.ema = 1.5; }).startsWith("--ema must be in [0, 1)"));
+    QVERIFY(message([](TrainRequest& r) { r.ema = -0.5; }).startsWith("--ema must be in [0, 1)"));
+    QVERIFY(message([](TrainRequest& r) { r.lr = std::nan(""); }).startsWith("--lr must be > 0"));
+    QVERIFY(message([](TrainRequest& r) { r.expected_positives = -2; }).startsWith("--expected-positives"));
+    QVERIFY(message([](TrainRequest& r) { r.linear_init = -1; }).startsWith("--linear-init"));
+    QVERIFY(message([](TrainRequest& r) { r.early_stop = -5; }).startsWith("--early-stop"));
+    QCOMPARE(message([](TrainRequest& r) { r.grad_accum = 0; }), QString("--grad-accum must be >= 1 (got 0)"));
+    // The sentinels still mean "the method's default"; an explicit 0 is refused by the per-setting rule.
+    QVERIFY(message([](TrainRequest&) {}).isEmpty());
+    QVERIFY(message([](TrainRequest& r) { r.ema = 0; }).isEmpty());  // EMA off
+    QVERIFY_EXCEPTION_THROWN(checkTrainSetting("--epochs", 0), std::invalid_argument);
+    QVERIFY_EXCEPTION_THROWN(checkTrainSetting("--lr", 0), std::invalid_argument);
+    checkTrainSetting("--lr", 1e-4);
+    checkTrainSetting("--ema", 0.9997);
   }
 
   void lossMustFitMethodAndLabels() {

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -87,6 +88,19 @@ ProjectSamples evaluationSamples(ProjectStore& store, Split split) {
     out.image_ids.push_back(im.id);
   }
   return out;
+}
+
+void requireSomeTrainingFile(const ProjectSamples& train, const std::string& project_path) {
+  std::error_code ec;
+  for (const auto& s : train.samples)
+    if (!s.path.empty() && std::filesystem::exists(s.path, ec)) return;
+  if (train.samples.empty()) return;
+  const std::filesystem::path first(train.samples.front().path);
+  const std::string folder = first.parent_path().string();
+  throw std::invalid_argument("none of the " + std::to_string(train.samples.size()) +
+                              " training images can be read: the first, '" + first.filename().string() +
+                              "', is not in '" + folder + "'. If the images moved, point the project at them: "
+                              "mlstudio-cli relink --project " + project_path + " --from " + folder + " --to NEW_FOLDER");
 }
 
 at::Tensor targetMatrix(const ProjectSamples& s) {

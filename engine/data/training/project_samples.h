@@ -29,6 +29,10 @@ struct ProjectSamples {
 ProjectSamples trainingSamples(ProjectStore& store, LabelMode mode);
 // Any split, full labels (1/0); every image of the split, also those without labels.
 ProjectSamples evaluationSamples(ProjectStore& store, Split split);
+// Throws std::invalid_argument when not one training image file exists (a moved or deleted images folder),
+// naming the folder and the first missing file and pointing at `mlstudio-cli relink`. Stops at the first
+// file that exists, so a healthy project costs one stat.
+void requireSomeTrainingFile(const ProjectSamples& train, const std::string& project_path);
 // (N,K) matrix of the samples' targets (ROLE's observed labels).
 at::Tensor targetMatrix(const ProjectSamples& samples);
 

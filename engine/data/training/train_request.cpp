@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -11,7 +13,53 @@
 
 namespace mls {
 
+namespace {
+
+std::string shortNumber(double v) {
+  std::ostringstream o;
+  o << v;
+  return o.str();
+}
+
+}  // namespace
+
+void checkTrainSetting(const std::string& flag, double v) {
+  auto fail = [&](const std::string& rule) {
+    throw std::invalid_argument(flag + " must be " + rule + " (got " + shortNumber(v) + ")");
+  };
+  // Written as !(ok) so NaN fails every rule.
+  if (flag == "--lr" || flag == "--expected-positives") {
+    if (!(v > 0 && std::isfinite(v))) fail("> 0");
+  } else if (flag == "--image-size") {
+    if (!(v >= 16 && v <= 2048)) fail("in [16, 2048]");
+  } else if (flag == "--batch" || flag == "--epochs" || flag == "--grad-accum") {
+    if (!(v >= 1)) fail(">= 1");
+  } else if (flag == "--ema") {
+    if (!(v >= 0 && v < 1)) fail("in [0, 1) (0 = off)");
+  } else if (flag == "--linear-init" || flag == "--early-stop" || flag == "--workers") {
+    if (!(v >= 0)) fail(">= 0");
+  } else {
+    throw std::logic_error("checkTrainSetting: unknown setting " + flag);
+  }
+}
+
+void TrainRequest::validate() const {
+  // 0 (or -1) means "the method's default"; anything else must be a valid value, never silently replaced.
+  if (image_size != 0) checkTrainSetting("--image-size", image_size);
+  if (batch != 0) checkTrainSetting("--batch", batch);
+  if (epochs != 0) checkTrainSetting("--epochs", epochs);
+  if (lr != 0) checkTrainSetting("--lr", lr);
+  if (ema != -1) checkTrainSetting("--ema", ema);
+  if (expected_positives != 0) checkTrainSetting("--expected-positives", expected_positives);
+  if (early_stop != -1) checkTrainSetting("--early-stop", early_stop);
+  if (workers != -1) checkTrainSetting("--workers", workers);
+  checkTrainSetting("--grad-accum", grad_accum);
+  checkTrainSetting("--linear-init", linear_init);
+  if (amp_dtype != "fp16" && amp_dtype != "bf16") throw std::invalid_argument("--amp-dtype must be fp16 or bf16");
+}
+
 void TrainRequest::resolveDefaults() {
+  validate();
   if (method != "q2l" && method != "mlspl" && method != "hybrid")
     throw std::invalid_argument("unknown method '" + method + "' (expected q2l, mlspl or hybrid)");
   if (labels != "full" && labels != "single")
@@ -28,12 +76,6 @@ void TrainRequest::resolveDefaults() {
   if (lr <= 0) lr = tiny ? 1e-3 : (q2l ? 1e-4 : 1e-5);
   if (ema < 0) ema = q2l && !tiny ? 0.9997 : 0.0;
   if (early_stop < 0) early_stop = q2l && !tiny ? 8 : 0;
-  if (image_size < 16 || image_size > 2048) throw std::invalid_argument("--image-size must be in [16, 2048]");
-  if (batch < 1) throw std::invalid_argument("--batch must be >= 1");
-  if (epochs < 1) throw std::invalid_argument("--epochs must be >= 1");
-  if (grad_accum < 1) throw std::invalid_argument("--grad-accum must be >= 1");
-  if (ema >= 1.0) throw std::invalid_argument("--ema must be below 1");
-  if (amp_dtype != "fp16" && amp_dtype != "bf16") throw std::invalid_argument("--amp-dtype must be fp16 or bf16");
   if (workers < 0) {
     // Loader threads: 2 keep up with CPU training. A GPU step of Q2L-R101-448 wants ~440 img/s and one
     // thread decodes and augments ~220 COCO-sized images/s (bench_loader), so with CUDA use more, leaving a

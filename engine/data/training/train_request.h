@@ -35,6 +35,9 @@ struct TrainRequest {
   bool channels_last = false;
   bool profile = false;            // time step phases (synchronises the device; for diagnosis)
 
+  // Throws std::invalid_argument ("--lr must be > 0 (got -1)") for a value that is neither its "default"
+  // sentinel (0, or -1 for ema / early_stop / workers) nor valid. resolveDefaults() calls it.
+  void validate() const;
   // Fills every 0/-1 default from method, backbone and loss. Throws std::invalid_argument for bad values.
   void resolveDefaults();
   // Throws std::invalid_argument when the loss is not one the method trains with, or when a single-positive
@@ -44,6 +47,11 @@ struct TrainRequest {
   std::string toJson() const;
   static TrainRequest fromJson(const std::string& json);
 };
+
+// The rule behind validate() for one setting, named by its CLI flag (--lr, --epochs, --batch, --image-size,
+// --ema, --grad-accum, --linear-init, --expected-positives, --early-stop, --workers). For a value the user
+// gave explicitly, where 0 is no "use the default" but an error (`--epochs 0`).
+void checkTrainSetting(const std::string& flag, double value);
 
 // The losses a method trains with: q2l the full-label losses (asl, bce, focal); mlspl the MLSPL paper's
 // (bce and the single-positive ones); hybrid the Q2L model with a single-positive loss. Empty if unknown.

@@ -12,6 +12,7 @@
 #include "data/training/project_samples.h"
 #include "data/training/run_recorder.h"
 #include "data/training/run_model_spec.h"
+#include "data/training/skipped_images.h"
 #include "ml/losses.h"
 #include "ml/models/multilabel_model.h"
 #include "ml/training/trainer.h"
@@ -79,6 +80,7 @@ void TrainingSession::cancel() {
 
 TrainOutcome TrainingSession::run() {
   const auto start = std::chrono::steady_clock::now();
+  request_.validate();  // also what a resume only takes from this request (--epochs)
   ProjectStore store(request_.project, ProjectStore::Open::Existing);
 
   // Resume: the stored request wins (same model, same data), only the epoch budget may grow.
@@ -106,6 +108,7 @@ TrainOutcome TrainingSession::run() {
   if (run_id == 0) request_.checkLossChoice();  // a resumed run keeps the choice it was started with
 
   const auto train = trainingSamples(store, parseLabelMode(request_.labels));
+  requireSomeTrainingFile(train, request_.project);  // before a run is created
   const auto val = evaluationSamples(store, Split::Val);
   const double k_expected = expectedPositives(store, request_);
 
@@ -198,12 +201,25 @@ TrainOutcome TrainingSession::run() {
       recorder.setEpochOffset(request_.linear_init);
     }
 
-    const auto result = trainer.fit(train_source, val_source.get());
+    TrainResult result;
+    try {
+      result = trainer.fit(train_source, val_source.get());
+    } catch (const TrainingError&) {
+      // Nothing to train on because every image failed to decode: say which, not only "no batch".
+      if (train_source.skippedSamples() >= train_source.size()) {
+        SkippedImages none_read;
+        none_read.addDisjoint(train_source);
+        throw TrainingError("no training image could be read: " + none_read.summary());
+      }
+      throw;
+    }
     outcome.epochs = result.epochs_run;
     outcome.best_val_map = result.best_val_map;
     outcome.final_val_map = result.final_val_map;
     outcome.cancelled = result.cancelled;
-    outcome.skipped_images = train_source.skippedSamples() + (val_source ? val_source->skippedSamples() : 0);
+    SkippedImages skipped;
+    skipped.addDisjoint(train_source);
+    if (val_source) skipped.addDisjoint(*val_source);
     recorder.flush();
 
     // Scores of the best weights for every train and val image: the Inspect tab and annotation suggestions.
@@ -226,9 +242,13 @@ TrainOutcome TrainingSession::run() {
       for (int64_t r = 0; r < s.size(0); ++r)
         rows.emplace_back(all.image_ids[static_cast<size_t>(row_index[r])], std::vector<float>(p + r * k, p + (r + 1) * k));
       store.storePredictions(run_id, rows);
+      skipped.addCovering(everything);
     }
+    // Skipped images go on stderr / the GUI log and into the run's record, whichever loader met them.
+    outcome.skipped_images = skipped.count();
+    if (skipped.count() > 0) recorder.onMessage(MessageLevel::Warning, skipped.summary());
     const double best = std::isfinite(result.best_val_map) ? result.best_val_map : -1;
-    store.finishRun(run_id, result.cancelled ? "cancelled" : "finished", "",
+    store.finishRun(run_id, result.cancelled ? "cancelled" : "finished", skipped.summary(),
                     best >= 0 ? std::optional<double>(best) : std::nullopt);
   } catch (const std::exception& e) {
     try {

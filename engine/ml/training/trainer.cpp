@@ -126,8 +126,9 @@ void Trainer::Impl::fit(BatchSource& train, BatchSource* val, TrainResult& resul
         const auto path = writeEpochCheckpoint(epoch, info.val_map, ema_won);
         if (observer) observer->onCheckpoint(epoch, path, info.val_map);
       } catch (const std::exception& e) {
-        message(MessageLevel::Error, std::string("could not save the checkpoint of epoch ") + std::to_string(epoch) +
-                                         ": " + e.what());
+        // A run whose checkpoints cannot be kept cannot be resumed or exported: stop and fail it.
+        throw TrainingError(std::string("could not save the checkpoint of epoch ") + std::to_string(epoch) + ": " +
+                            e.what());
       }
     }
     emitProgress(ctx, stats.batches);

@@ -21,7 +21,8 @@ void Trainer::Impl::writeBest(int epoch, double val_map, bool ema_won, TrainResu
     saveArchiveAtomically(root, path);
     result.best_checkpoint = path;
   } catch (const std::exception& e) {
-    message(MessageLevel::Error, std::string("could not save the best weights: ") + e.what());
+    // eval, predict and export read the best weights: without them the run is not usable.
+    throw TrainingError(std::string("could not save the best weights: ") + e.what());
   }
 }
 

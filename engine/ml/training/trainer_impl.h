@@ -143,6 +143,14 @@ struct Trainer::Impl {
     if (observer) observer->onMessage(level, text);
   }
 
+  // What to change after a NaN/Inf loss: only settings the CLI and the Train form offer. fp16's narrow range
+  // overflows where bf16 does not.
+  std::string nanAdvice(bool amp) const {
+    std::string advice = "try a lower learning rate (--lr, now " + fmt(opt.lr, 6) + ")";
+    if (amp && opt.amp_dtype == "fp16") advice += ", bf16 mixed precision (--amp-dtype bf16) or no --amp";
+    return advice + ", or check the images for corrupt data";
+  }
+
   // ---- configuration ----------------------------------------------------------------------------------
   void validateOptions() const {
     auto bad = [](const std::string& what) { throw TrainingError("invalid training configuration: " + what); };
@@ -289,8 +297,7 @@ struct Trainer::Impl {
       if (!std::isfinite(loss_value))
         throw TrainingError(std::string("loss became ") + (std::isnan(loss_value) ? "NaN" : "infinite") + " at epoch " +
                             std::to_string(ctx.epoch) + " step " + std::to_string(stats.batches) +
-                            "; try a lower learning rate, gradient clipping (max_grad_norm), or check the input "
-                            "data for NaN/Inf values");
+                            "; " + nanAdvice(ctx.use_amp));
       phases.backward = clock.lap();
       const double lr_used = ctx.lr_at(*ctx.optimizer_steps);
       if (++pending == accum) {
