@@ -176,7 +176,9 @@ void addTrain(CLI::App& app) {
 }
 
 nlohmann::json metricsJson(const MultiLabelMetrics& m) {
-  return {{"map", jsonNumber(m.map)}, {"cp", jsonNumber(m.cp)},   {"cr", jsonNumber(m.cr)},
+  // "map" stays scikit-learn's; the papers' conventions sit next to it (ml/metrics_conventions.h).
+  return {{"map", jsonNumber(m.map)}, {"map_mlspl", jsonNumber(m.map_mlspl)}, {"map_q2l_voc", jsonNumber(m.map_q2l_voc)},
+          {"cp", jsonNumber(m.cp)},   {"cr", jsonNumber(m.cr)},
           {"cf1", jsonNumber(m.cf1)}, {"op", jsonNumber(m.op)},   {"or", jsonNumber(m.or_)},
           {"of1", jsonNumber(m.of1)}, {"classes_evaluated", m.classes_evaluated},
           {"classes_skipped", m.classes_skipped}};
@@ -189,6 +191,8 @@ void printMetrics(const MultiLabelMetrics& m, bool json) {
   }
   std::cout << std::fixed << std::setprecision(2) << "mAP " << m.map << " over " << m.classes_evaluated << " classes ("
             << m.classes_skipped << " without positives skipped)\n"
+            << "mAP by convention: scikit-learn " << m.map << "  MLSPL " << m.map_mlspl << "  Q2L-VOC " << m.map_q2l_voc
+            << "\n"
             << "CP " << m.cp << "  CR " << m.cr << "  CF1 " << m.cf1 << "  OP " << m.op << "  OR " << m.or_ << "  OF1 "
             << m.of1 << "\n"
             << "top-3: CP " << m.cp3 << "  CR " << m.cr3 << "  CF1 " << m.cf13 << "  OP " << m.op3 << "  OR " << m.or3

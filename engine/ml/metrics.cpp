@@ -16,6 +16,8 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "ml/metrics_conventions.h"
+
 namespace mls {
 
 namespace {
@@ -98,6 +100,8 @@ MultiLabelMetrics evaluateMultiLabel(const std::vector<float>& scores, const std
     ++m.classes_evaluated;
   }
   m.map = m.classes_evaluated ? ap_sum / m.classes_evaluated : kNaN;
+  m.map_mlspl = mapMlspl(m.ap);
+  m.map_q2l_voc = mapQ2lVoc(scores, labels, num_images, num_classes);
 
   Counts all(num_classes), top3(num_classes);
   std::vector<size_t> order(num_classes);

@@ -8,6 +8,9 @@ namespace mls {
 
 struct MultiLabelMetrics {
   double map = 0;                 // percent 0-100, mean AP over classes with >= 1 positive (NaN if none)
+  // The same scores in the papers' own conventions (ml/metrics_conventions.h), percent:
+  double map_mlspl = 0;           // MLSPL code: a class without positives counts 0, mean over all K
+  double map_q2l_voc = 0;         // Q2L code: VOC-style interpolated AP, over classes with >= 1 positive
   std::vector<double> ap;         // per class, percent; NaN for skipped classes
   int classes_evaluated = 0, classes_skipped = 0;
   double cp = 0, cr = 0, cf1 = 0, op = 0, or_ = 0, of1 = 0;       // score >= threshold is predicted, percent

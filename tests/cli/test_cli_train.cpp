@@ -237,6 +237,20 @@ class TestCliTrain : public QObject {
     QVERIFY2(info.code == 0, info.err.constData());
     QCOMPARE(lastJson(info.out)["missing_files"].toInt(), 30);
     QCOMPARE(sql(small, "SELECT count(*) FROM runs"), QString("0"));  // refused before a run was created
+
+  void evalCsvMapConventions() {
+    // a: + - - + + (scikit-learn 70, VOC 73.33), b: AP 100, c: no positives (MLSPL counts it 0).
+    writeFile("conv_scores.csv", "image_id,a,b,c\n1,0.9,0.1,0.5\n2,0.8,0.8,0.5\n3,0.7,0.3,0.5\n4,0.6,0.2,0.5\n5,0.5,0.4,0.2\n");
+    writeFile("conv_labels.csv", "image_id,a,b,c\n1,1,0,0\n2,0,1,0\n3,0,0,0\n4,1,0,0\n5,1,0,0\n");
+    const QStringList args = {"eval", "--scores", dir_.path() + "/conv_scores.csv", "--labels", dir_.path() + "/conv_labels.csv"};
+    auto r = cli(args + QStringList{"--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const auto e = lastJson(r.out);
+    QVERIFY(qAbs(e["map"].toDouble() - 85.0) < 1e-3);
+    QVERIFY(qAbs(e["map_mlspl"].toDouble() - 170.0 / 3) < 1e-3);
+    QVERIFY(qAbs(e["map_q2l_voc"].toDouble() - (220.0 / 3 + 100) / 2) < 1e-3);
+    r = cli(args);
+    QVERIFY2(r.out.contains("scikit-learn 85.00  MLSPL 56.67  Q2L-VOC 86.67"), r.out.constData());
   }
 
   void badInputs() {

@@ -112,6 +112,10 @@ class TestRunEvaluation : public QObject {
     QCOMPARE(e.classes_evaluated, 2);
     QCOMPARE(e.classes_skipped, 1);
     QVERIFY(std::abs(e.map - 50 * (kAp0 + kAp1)) < 1e-9);
+    // The papers' conventions: MLSPL counts the empty class 0 over all 3; Q2L's VOC AP (numpy,
+    // tests/testdata/make_map_conventions_reference.py ap_voc) skips it.
+    QVERIFY(std::abs(e.map_mlspl - 100 * (kAp0 + kAp1) / 3) < 1e-9);
+    QVERIFY(std::abs(e.map_q2l_voc - 50 * (0.7916666666666666 + 0.6444444444444444)) < 1e-9);
     compareVectors(e.classes[0].curve.precision, kPrecision0);
 
     QVERIFY_THROWS_EXCEPTION(UnknownIdError, evaluateRun(s, run + 1));
@@ -143,6 +147,12 @@ class TestRunEvaluation : public QObject {
     // Training validated the same weights on the same images; scores come from another batch size only.
     QVERIFY2(std::abs(e.map - s.run(run)->best_val_map.value()) < 1e-3,
              qPrintable(QString("%1 vs %2").arg(e.map).arg(s.run(run)->best_val_map.value())));
+    // ... and the epoch's record in the papers' conventions matches them too (one epoch: it is the best).
+    const auto mlspl = s.runMetrics(run, "val_map_mlspl"), q2l = s.runMetrics(run, "val_map_q2l_voc");
+    QCOMPARE(mlspl.size(), size_t(1));
+    QCOMPARE(q2l.size(), size_t(1));
+    QVERIFY(std::abs(e.map_mlspl - mlspl[0].value) < 1e-3);
+    QVERIFY(std::abs(e.map_q2l_voc - q2l[0].value) < 1e-3);
   }
 };
 

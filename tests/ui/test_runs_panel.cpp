@@ -257,12 +257,19 @@ class TestRunsPanel : public QObject {
     QVERIFY(!t->rowDiffers(method_row));
     QCOMPARE(t->item(loss_row, 1)->text(), QString("an"));
     // Per-class AP rows fill in when both evaluations are done: the perfect run scores 100 where defined.
-    const int cat_row = t->settingRowCount() + 1;
-    QTRY_COMPARE(t->rowCount(), t->settingRowCount() + 1 + 3);
+    const int cat_row = t->settingRowCount() + RunCompareTable::kMapRows;
+    QTRY_COMPARE(t->rowCount(), t->settingRowCount() + RunCompareTable::kMapRows + 3);
     QTRY_COMPARE(t->item(cat_row, 0)->text(), QString("74.70"));
     QTRY_COMPARE(t->item(cat_row, 1)->text(), QString("100.00"));
     QVERIFY(t->item(cat_row, 1)->font().bold());
     QCOMPARE(t->item(cat_row + 2, 0)->text(), QString("—"));
+    // mAP in the papers' conventions: MLSPL counts the kite class (no positives) 0 over all 3 classes;
+    // Q2L's VOC AP (numpy: 79.17 and 64.44 for the first run) skips it.
+    const int mlspl_row = t->settingRowCount() + 1, q2l_row = mlspl_row + 1;
+    QCOMPARE(t->item(mlspl_row, 0)->text(), QString::number((kAp0 + kAp1) / 3, 'f', 2));
+    QCOMPARE(t->item(mlspl_row, 1)->text(), QString("66.67"));
+    QCOMPARE(t->item(q2l_row, 0)->text(), QString("71.81"));
+    QCOMPARE(t->item(q2l_row, 1)->text(), QString("100.00"));
   }
 
   void deleteRemovesRowsAndFilesAndRefusesATrainingRun() {

@@ -51,7 +51,7 @@ void RunCompareTable::setRuns(const std::vector<RunRow>& runs,
     }
   setting_rows_ = static_cast<int>(shown.size());
   const int class_rows = classes ? static_cast<int>(classes->classes.size()) : 0;
-  setRowCount(setting_rows_ + 1 + class_rows);
+  setRowCount(setting_rows_ + kMapRows + class_rows);
 
   auto setHeader = [&](int row, const QString& text, const QString& tip, bool differs) {
     auto* h = new QTableWidgetItem(text);
@@ -107,11 +107,18 @@ void RunCompareTable::setRuns(const std::vector<RunRow>& runs,
   setHeader(setting_rows_, tr("mAP (stored scores)"),
             tr("val mAP (%) recomputed from the run's stored scores, over classes with positives"), false);
   fill(setting_rows_, [](const RunEvaluation& e) { return e.map; });
+  // The papers print mAP in their own code's convention (ml/metrics_conventions.h): compare with those here.
+  setHeader(setting_rows_ + 1, tr("mAP, MLSPL convention"),
+            tr("as Cole et al.'s code: a class without positives counts 0, mean over all classes"), false);
+  fill(setting_rows_ + 1, [](const RunEvaluation& e) { return e.map_mlspl; });
+  setHeader(setting_rows_ + 2, tr("mAP, Q2L convention (VOC)"),
+            tr("as Liu et al.'s code: VOC-style interpolated precision, over classes with positives"), false);
+  fill(setting_rows_ + 2, [](const RunEvaluation& e) { return e.map_q2l_voc; });
   for (int k = 0; k < class_rows; ++k) {
     const auto& c = classes->classes[static_cast<size_t>(k)];
-    setHeader(setting_rows_ + 1 + k, tr("AP: %1").arg(QString::fromStdString(c.name)),
+    setHeader(setting_rows_ + kMapRows + k, tr("AP: %1").arg(QString::fromStdString(c.name)),
               tr("%1 positives in the val split; \"—\": none, AP undefined").arg(c.positives), false);
-    fill(setting_rows_ + 1 + k, [k](const RunEvaluation& e) {
+    fill(setting_rows_ + kMapRows + k, [k](const RunEvaluation& e) {
       return static_cast<size_t>(k) < e.classes.size() ? e.classes[static_cast<size_t>(k)].ap : std::nan("");
     });
   }

@@ -291,11 +291,15 @@ void RunsPanel::showEvaluation() {
     text += tr(" · mAP %1 over %2 classes").arg(std::isfinite(e.map) ? QString::number(e.map, 'f', 2) : QStringLiteral("—"))
                 .arg(e.classes_evaluated);
     if (e.classes_skipped > 0) text += tr(", %n without positives left out (AP \"—\")", nullptr, e.classes_skipped);
+    auto number = [](double v) { return std::isfinite(v) ? QString::number(v, 'f', 2) : QStringLiteral("—"); };
+    text += tr(" · MLSPL convention %1 · Q2L convention %2").arg(number(e.map_mlspl), number(e.map_q2l_voc));
     if (row->record.best_val_map) text += tr(" · recorded best %1").arg(*row->record.best_val_map, 0, 'f', 2);
   }
   eval_info_->setText(text);
   eval_info_->setToolTip(tr("AP: scikit-learn's average_precision_score on the run's stored scores (its best "
-                            "weights). Classes without positives have no AP and are left out of the mean."));
+                            "weights). Classes without positives have no AP and are left out of the mean.\n"
+                            "MLSPL convention (Cole et al.'s code): such classes count 0, mean over all classes.\n"
+                            "Q2L convention (Liu et al.'s code): VOC-style interpolated precision; reads higher."));
   updatePrCurves();
 }
 

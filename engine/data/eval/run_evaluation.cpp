@@ -6,6 +6,7 @@
 
 #include "data/store/project_store.h"
 #include "ml/metrics.h"
+#include "ml/metrics_conventions.h"
 
 namespace mls {
 
@@ -66,6 +67,10 @@ RunEvaluation evaluateRun(ProjectStore& store, int64_t run_id, Split split, doub
     ev.classes.push_back(std::move(ce));
   }
   if (ev.classes_evaluated > 0) ev.map = sum / ev.classes_evaluated;
+  std::vector<double> aps;
+  for (const auto& c : ev.classes) aps.push_back(c.ap);
+  ev.map_mlspl = mapMlspl(aps);
+  ev.map_q2l_voc = mapQ2lVoc(scores, truth, n, k);
   return ev;
 }
 

@@ -31,6 +31,9 @@ struct RunEvaluation {
   int64_t images = 0;                 // split images with stored scores: the evaluated set
   int64_t images_without_scores = 0;  // split images the run stored no scores for (left out)
   double map = std::numeric_limits<double>::quiet_NaN();  // percent, mean AP over classes with positives
+  // The same scores in the MLSPL and Q2L papers' conventions (ml/metrics_conventions.h), percent.
+  double map_mlspl = std::numeric_limits<double>::quiet_NaN();
+  double map_q2l_voc = std::numeric_limits<double>::quiet_NaN();
   int classes_evaluated = 0, classes_skipped = 0;
   std::vector<ClassEvaluation> classes;  // by category idx
 };

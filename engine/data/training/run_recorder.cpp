@@ -38,6 +38,11 @@ void RunRecorder::onEpoch(const EpochInfo& e) {
   add("val_map", e.val_map);
   add("val_map_raw", e.val_map_raw);
   add("val_map_ema", e.val_map_ema);
+  if (std::isfinite(e.val_map)) {
+    // The same validation (the better weights) in the MLSPL and Q2L papers' conventions (ml/metrics_conventions.h).
+    add("val_map_mlspl", e.metrics.map_mlspl);
+    add("val_map_q2l_voc", e.metrics.map_q2l_voc);
+  }
   add("cf1", e.metrics.cf1);
   add("of1", e.metrics.of1);
   add("epoch_seconds", e.seconds);

@@ -1,6 +1,9 @@
 // Records a run's curves and checkpoints in the project (runs / run_metrics / checkpoints) and passes every
 // event on to another observer (the CLI's progress printer, the GUI worker). Lives on the training thread
 // with its own store connection; step losses are written in batches so SQLite never slows the loop.
+// Per step: loss, lr. Per epoch: train_loss, val_map (scikit-learn's, the better of raw and EMA weights),
+// val_map_raw, val_map_ema, val_map_mlspl and val_map_q2l_voc (val_map's weights in the two papers'
+// conventions), cf1, of1, epoch_seconds.
 #pragma once
 #include <cstdint>
 #include <vector>
