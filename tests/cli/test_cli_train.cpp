@@ -237,6 +237,7 @@ class TestCliTrain : public QObject {
     QVERIFY2(info.code == 0, info.err.constData());
     QCOMPARE(lastJson(info.out)["missing_files"].toInt(), 30);
     QCOMPARE(sql(small, "SELECT count(*) FROM runs"), QString("0"));  // refused before a run was created
+  }
 
   void evalCsvMapConventions() {
     // a: + - - + + (scikit-learn 70, VOC 73.33), b: AP 100, c: no positives (MLSPL counts it 0).
