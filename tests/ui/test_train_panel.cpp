@@ -556,11 +556,22 @@ class TestTrainPanel : public QObject {
     plot.flush();
     QCOMPARE(epoch_axis->range().lower, 0.0);
     QVERIFY(epoch_axis->range().upper <= 2);
-    // The legend has its own row: it covers neither plot.
     plot.resize(500, 500);
     plot.show();
     QVERIFY(QTest::qWaitForWindowExposed(&plot));
     plot.plot()->replot();
+    // Nothing listed yet: the plots still take the whole width (an empty legend row squeezed them to a few
+    // dozen pixels, seen in the Train tab before the first run).
+    QVERIFY2(plot.plot()->axisRect(0)->rect().width() > 350,
+             qPrintable(QString::number(plot.plot()->axisRect(0)->rect().width())));
+    // The legend has its own row: it covers neither plot.
+    plot.startLive(3, "shown");
+    plot.addEpoch(1, 30, std::numeric_limits<double>::quiet_NaN());
+    plot.addLossPoints({1}, {0.5});
+    plot.flush();
+    plot.plot()->replot();
+    QVERIFY(plot.plot()->legend->itemCount() > 0);
+    QVERIFY(plot.plot()->axisRect(0)->rect().width() > 350);
     const QRect legend = plot.plot()->legend->outerRect();
     QVERIFY(!legend.isEmpty());
     QVERIFY(!legend.intersects(plot.plot()->axisRect(0)->rect()));

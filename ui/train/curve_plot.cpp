@@ -468,6 +468,18 @@ void CurvePlot::rescale() {
 
 void CurvePlot::requestReplot() {
   ++replots_;
+  // The legend row takes part in the layout only while it lists something: QCustomPlot caps a layout
+  // column at the smallest maximum width of its cells, and an empty legend's is just its margins (before
+  // the first run both plots were squeezed to a few dozen pixels).
+  QCPLayoutGrid* layout = plot_->plotLayout();
+  const bool placed = layout->rowCount() > 2 && layout->element(2, 0) == plot_->legend;
+  if (plot_->legend->itemCount() == 0 && placed) {
+    layout->take(plot_->legend);
+    layout->simplify();
+  } else if (plot_->legend->itemCount() > 0 && !placed) {
+    layout->addElement(2, 0, plot_->legend);
+    layout->setRowStretchFactor(2, 0.001);
+  }
   plot_->replot(QCustomPlot::rpQueuedReplot);  // coalesced with any other pending replot
 }
 
