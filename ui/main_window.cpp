@@ -18,12 +18,12 @@
 #include <QSettings>
 #include <QStatusBar>
 #include <QStyle>
-#include <QStyleFactory>
 #include <QTabWidget>
 #include <QUndoStack>
 #include <QVBoxLayout>
 
 #include "annotate/annotate_panel.h"
+#include "contrast_style.h"
 #include "browser/browser_panel.h"
 #include "browser/thumbnail_model.h"
 #include "data/store/project_store.h"
@@ -388,7 +388,7 @@ void MainWindow::setDarkPalette(bool dark) {
     dark_action_->setChecked(dark);
   }
   QSettings().setValue(QStringLiteral("view/dark"), dark);
-  qApp->setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+  qApp->setStyle(new ContrastStyle);
   if (!dark) {
     qApp->setPalette(qApp->style()->standardPalette());
     return;

@@ -8,6 +8,8 @@
 #include <QMenuBar>
 #include <QSpinBox>
 #include <QCheckBox>
+#include <QStyle>
+#include <QStyleOptionButton>
 #include <QPushButton>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -324,11 +326,20 @@ class TestMainWindow : public QObject {
     QVERIFY(QFileInfo::exists(QString::fromStdString(w.session()->store()->imagePath(image))));
   }
 
-  void darkPaletteKeepsPlaceholdersReadable() {
+  void darkPaletteKeepsPlaceholdersAndCheckBoxesVisible() {
     MainWindow w;
     w.setDarkPalette(true);
     const QPalette p = qApp->palette();
     QVERIFY(p.color(QPalette::PlaceholderText).lightness() - p.color(QPalette::Base).lightness() > 80);
+    // An unchecked check box keeps a visible frame: its border pixels stand out from the base colour.
+    QCheckBox box;
+    box.resize(box.sizeHint());
+    const QImage img = box.grab().toImage();
+    QStyleOptionButton opt;
+    opt.initFrom(&box);
+    const QRect r = box.style()->subElementRect(QStyle::SE_CheckBoxIndicator, &opt, &box);
+    const int border = img.pixelColor(r.left(), r.center().y()).lightness();
+    QVERIFY2(border - p.color(QPalette::Base).lightness() > 40, qPrintable(QString::number(border)));
     w.setDarkPalette(false);
   }
 
