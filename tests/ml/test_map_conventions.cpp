@@ -17,36 +17,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::vector<float> floats(const QJsonArray& a) {
-  std::vector<float> out;
-  for (const auto& v : a) {
-    if (v.isArray()) {
-      for (const auto& x : v.toArray()) out.push_back(static_cast<float>(x.toDouble()));
-    } else {
-      out.push_back(static_cast<float>(v.toDouble()));
-    }
-  }
-  return out;
-}
-
-std::vector<uint8_t> labels(const QJsonArray& a) {
-  std::vector<uint8_t> out;
-  for (const auto& v : a) {
-    if (v.isArray()) {
-      for (const auto& x : v.toArray()) out.push_back(static_cast<uint8_t>(x.toInt()));
-    } else {
-      out.push_back(static_cast<uint8_t>(v.toInt()));
-    }
-  }
-  return out;
-}
-
-// null in the JSON stands for "undefined" (NaN here).
-bool same(double actual, const QJsonValue& expected, double tol = 1e-9) {
-  if (expected.isNull()) return std::isnan(actual);
-  return std::abs(actual - expected.toDouble()) <= tol;
-}
-
 double voc(const std::vector<float>& s, const std::vector<uint8_t>& y) {
   return averagePrecisionVoc(s.data(), y.data(), s.size());
 }
@@ -144,11 +114,11 @@ class TestMapConventions : public QObject {
     QVERIFY(cases.size() >= 10);
     for (const auto& c : cases) {
       const auto o = c.toObject();
-      const auto s = floats(o["scores"].toArray());
-      const auto y = labels(o["labels"].toArray());
+      const auto s = test::flatJson<float>(o["scores"].toArray());
+      const auto y = test::flatJson<uint8_t>(o["labels"].toArray());
       const auto name = o["name"].toString();
-      QVERIFY2(same(sk(s, y), o["ap_sklearn"]), qPrintable(name + " scikit-learn"));
-      QVERIFY2(same(voc(s, y), o["ap_voc"]),
+      QVERIFY2(test::sameAsJson(sk(s, y), o["ap_sklearn"]), qPrintable(name + " scikit-learn"));
+      QVERIFY2(test::sameAsJson(voc(s, y), o["ap_voc"]),
                qPrintable(QString("%1 voc: %2 vs %3").arg(name).arg(voc(s, y)).arg(o["ap_voc"].toDouble())));
     }
   }
@@ -160,18 +130,18 @@ class TestMapConventions : public QObject {
       const auto o = c.toObject();
       const auto name = o["name"].toString();
       const size_t n = o["num_images"].toInt(), k = o["num_classes"].toInt();
-      const auto s = floats(o["scores"].toArray());
-      const auto y = labels(o["labels"].toArray());
+      const auto s = test::flatJson<float>(o["scores"].toArray());
+      const auto y = test::flatJson<uint8_t>(o["labels"].toArray());
       const auto m = evaluateMultiLabel(s, y, n, k);
       const auto e = o["expected"].toObject();
       const auto ap_voc = e["ap_voc"].toArray();
       for (size_t j = 0; j < k; ++j)
-        QVERIFY2(same(100 * averagePrecisionVoc(s.data() + j, y.data() + j, n, k), ap_voc[static_cast<int>(j)]),
+        QVERIFY2(test::sameAsJson(100 * averagePrecisionVoc(s.data() + j, y.data() + j, n, k), ap_voc[static_cast<int>(j)]),
                  qPrintable(name + QString(" ap_voc[%1]").arg(j)));
       const std::pair<const char*, double> fields[] = {
           {"map", m.map}, {"map_mlspl", m.map_mlspl}, {"map_q2l_voc", m.map_q2l_voc}};
       for (const auto& [field, value] : fields)
-        QVERIFY2(same(value, e[field]),
+        QVERIFY2(test::sameAsJson(value, e[field]),
                  qPrintable(QString("%1 %2: %3 vs %4").arg(name, field).arg(value).arg(e[field].toDouble())));
       // the three really differ here, so a mix-up of keys would show
       QVERIFY(m.map_mlspl < m.map && m.map < m.map_q2l_voc);

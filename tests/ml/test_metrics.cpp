@@ -13,36 +13,6 @@ using namespace mls;
 
 namespace {
 
-std::vector<float> floatsFromJson(const QJsonArray& a) {
-  std::vector<float> out;
-  for (const auto& v : a) {
-    if (v.isArray()) {
-      for (const auto& x : v.toArray()) out.push_back(static_cast<float>(x.toDouble()));
-    } else {
-      out.push_back(static_cast<float>(v.toDouble()));
-    }
-  }
-  return out;
-}
-
-std::vector<uint8_t> labelsFromJson(const QJsonArray& a) {
-  std::vector<uint8_t> out;
-  for (const auto& v : a) {
-    if (v.isArray()) {
-      for (const auto& x : v.toArray()) out.push_back(static_cast<uint8_t>(x.toInt()));
-    } else {
-      out.push_back(static_cast<uint8_t>(v.toInt()));
-    }
-  }
-  return out;
-}
-
-// null in the JSON stands for "undefined" (NaN here).
-bool sameValue(double actual, const QJsonValue& expected, double tol = 1e-9) {
-  if (expected.isNull()) return std::isnan(actual);
-  return std::abs(actual - expected.toDouble()) <= tol;
-}
-
 double ap(const std::vector<float>& s, const std::vector<uint8_t>& y) {
   return averagePrecision(s.data(), y.data(), s.size());
 }
@@ -93,11 +63,11 @@ class TestMetrics : public QObject {
     QVERIFY(cases.size() >= 10);
     for (const auto& c : cases) {
       const auto o = c.toObject();
-      const auto s = floatsFromJson(o["scores"].toArray());
-      const auto y = labelsFromJson(o["labels"].toArray());
+      const auto s = test::flatJson<float>(o["scores"].toArray());
+      const auto y = test::flatJson<uint8_t>(o["labels"].toArray());
       QCOMPARE(s.size(), y.size());
       const double actual = ap(s, y);
-      QVERIFY2(sameValue(actual, o["ap"]),
+      QVERIFY2(test::sameAsJson(actual, o["ap"]),
                qPrintable(QString("%1: %2 vs %3").arg(o["name"].toString()).arg(actual).arg(o["ap"].toDouble())));
     }
   }
@@ -109,13 +79,13 @@ class TestMetrics : public QObject {
       const auto o = c.toObject();
       const auto name = o["name"].toString();
       const size_t n = o["num_images"].toInt(), k = o["num_classes"].toInt();
-      const auto m = evaluateMultiLabel(floatsFromJson(o["scores"].toArray()), labelsFromJson(o["labels"].toArray()),
+      const auto m = evaluateMultiLabel(test::flatJson<float>(o["scores"].toArray()), test::flatJson<uint8_t>(o["labels"].toArray()),
                                         n, k, o["threshold"].toDouble());
       const auto e = o["expected"].toObject();
       QCOMPARE(m.ap.size(), k);
       const auto ap_ref = e["ap"].toArray();
       for (size_t i = 0; i < k; ++i)
-        QVERIFY2(sameValue(m.ap[i], ap_ref[static_cast<int>(i)]), qPrintable(name + QString(" ap[%1]").arg(i)));
+        QVERIFY2(test::sameAsJson(m.ap[i], ap_ref[static_cast<int>(i)]), qPrintable(name + QString(" ap[%1]").arg(i)));
       QCOMPARE(m.classes_evaluated, e["classes_evaluated"].toInt());
       QCOMPARE(m.classes_skipped, e["classes_skipped"].toInt());
       const std::pair<const char*, double> fields[] = {
@@ -123,7 +93,7 @@ class TestMetrics : public QObject {
           {"of1", m.of1}, {"cp3", m.cp3}, {"cr3", m.cr3}, {"cf13", m.cf13}, {"op3", m.op3}, {"or3", m.or3},
           {"of13", m.of13}};
       for (const auto& [field, value] : fields)
-        QVERIFY2(sameValue(value, e[field]), qPrintable(QString("%1 %2: %3 vs %4").arg(name, field).arg(value).arg(
+        QVERIFY2(test::sameAsJson(value, e[field]), qPrintable(QString("%1 %2: %3 vs %4").arg(name, field).arg(value).arg(
                                                  e[field].toDouble())));
     }
   }

@@ -11,11 +11,12 @@ Observed negatives (-1) are an extension: they get a plain -log(1 - p) term (wei
 
 Run with the system Python that has torch:  /usr/bin/python3 make_loss_reference.py
 """
-import json
 import math
 import os
 
 import torch
+
+from reference_json import compact_json
 
 torch.set_default_dtype(torch.float64)
 B, K = 4, 5
@@ -163,16 +164,6 @@ FUNCTIONS = {"bce": loss_bce, "an": loss_an, "an-ls": loss_an_ls, "wan": loss_wa
              "focal": loss_focal, "asl": loss_asl}
 
 
-def compact_json(value, indent=""):
-    """JSON with one matrix row or one scalar list per line (readable diffs)."""
-    inner = indent + "  "
-    if isinstance(value, dict):
-        items = ['%s%s: %s' % (inner, json.dumps(k), compact_json(v, inner)) for k, v in value.items()]
-        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
-    if isinstance(value, list) and value and isinstance(value[0], (list, dict)):
-        return "[\n" + ",\n".join(inner + compact_json(v, inner) for v in value) + "\n" + indent + "]"
-    return json.dumps(value)
-
 
 def main():
     logits32, est32, targets = fixed_inputs()
@@ -200,7 +191,7 @@ def main():
     }
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "loss_reference.json")
     with open(path, "w") as f:
-        f.write(compact_json(out) + "\n")
+        f.write(compact_json(out, allow_nan=True) + "\n")
     print("wrote %d cases to %s" % (len(cases), path))
 
 

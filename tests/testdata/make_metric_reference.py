@@ -15,10 +15,11 @@ engine/ml/metrics.cpp:
 
 Run: /usr/bin/python3 make_metric_reference.py
 """
-import json
 import os
 
 import numpy as np
+
+from reference_json import compact_json
 
 
 def ap_by_thresholds(scores, labels):
@@ -121,15 +122,6 @@ def matrix_case(rng, name, n, k, threshold, quantum):
     case["expected"] = evaluate(scores, labels, threshold)
     return case
 
-
-def compact_json(value, indent=""):
-    inner = indent + "  "
-    if isinstance(value, dict):
-        items = ['%s%s: %s' % (inner, json.dumps(k), compact_json(v, inner)) for k, v in value.items()]
-        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
-    if isinstance(value, list) and value and isinstance(value[0], (list, dict)):
-        return "[\n" + ",\n".join(inner + compact_json(v, inner) for v in value) + "\n" + indent + "]"
-    return json.dumps(value, allow_nan=False)
 
 
 def main():
