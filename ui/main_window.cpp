@@ -287,7 +287,7 @@ bool MainWindow::openProject(const QString& path, bool quiet) {
   setWindowTitle(tr("%1 — Multi-Label Studio").arg(QFileInfo(path).fileName()));
   addRecent(QFileInfo(path).absoluteFilePath());
   // The guide opens by itself on the demo (a new user's first project) until dismissed.
-  const bool demo = QFileInfo(path).absolutePath() == QFileInfo(demoProjectDir() + QStringLiteral("/x")).absolutePath();
+  const bool demo = QFileInfo(path).absoluteDir() == QDir(demoProjectDir());
   guide_->setVisible(demo && !QSettings().value(QStringLiteral("guide/dismissed"), false).toBool());
   // Start on the first image so every panel has something to show.
   if (auto first = session_->store()->neighbourImage(INT64_MIN)) session_->setCurrentImage(*first);
@@ -428,29 +428,33 @@ QString MainWindow::projectFolder() const {
   return session_->isOpen() ? QFileInfo(session_->path()).absolutePath() : QString();
 }
 
-void MainWindow::generateSinglePositives() {
-  if (!session_->isOpen()) return;
-  if (train_->isTraining()) {
-    QMessageBox::information(this, tr("Training in progress"),
-                             tr("Generating labels changes the training data: wait for the run to end or stop it."));
-    return;
-  }
-  SinglePositiveDialog dialog(session_->store(), this);
-  if (dialog.exec() != QDialog::Accepted) return;
-  // Every count, filter and panel depends on the labels: open the project again so all of them re-read it.
+// Bulk changes (labels, image folders) change what a running training reads: only between runs.
+bool MainWindow::idleForBulkChange(const QString& what) {
+  if (!session_->isOpen()) return false;
+  if (!train_->isTraining()) return true;
+  QMessageBox::information(this, tr("Training in progress"),
+                           tr("%1 changes the training data: wait for the run to end or stop it.").arg(what));
+  return false;
+}
+
+// Every count, filter, thumbnail and panel depends on what changed: open the project again so all of them
+// re-read it, staying on the same image.
+void MainWindow::reopenAfterBulkChange(const QString& summary) {
   const qint64 image = session_->currentImage();
   if (openProject(session_->path()) && image >= 0) session_->setCurrentImage(image);
-  statusBar()->showMessage(dialog.summary(), 10000);
+  statusBar()->showMessage(summary, 10000);
+}
+
+void MainWindow::generateSinglePositives() {
+  if (!idleForBulkChange(tr("Generating labels"))) return;
+  SinglePositiveDialog dialog(session_->store(), this);
+  if (dialog.exec() == QDialog::Accepted) reopenAfterBulkChange(dialog.summary());
 }
 
 void MainWindow::relinkImages() {
-  if (!session_->isOpen()) return;
+  if (!idleForBulkChange(tr("Relinking the images folder"))) return;
   RelinkDialog dialog(session_->store(), projectFolder(), this);
-  if (dialog.exec() != QDialog::Accepted) return;
-  // Thumbnails, the view and the loaders resolve paths through the folder: open the project again.
-  const qint64 image = session_->currentImage();
-  if (openProject(session_->path()) && image >= 0) session_->setCurrentImage(image);
-  statusBar()->showMessage(dialog.summary(), 10000);
+  if (dialog.exec() == QDialog::Accepted) reopenAfterBulkChange(dialog.summary());
 }
 
 void MainWindow::exportAnnotations() {

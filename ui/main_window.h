@@ -67,6 +67,8 @@ class MainWindow : public QMainWindow {
   void generateSinglePositives();
   void exportAnnotations();
   void relinkImages();
+  bool idleForBulkChange(const QString& what);
+  void reopenAfterBulkChange(const QString& summary);
   void warnAboutMovedFolders();
   void exportRunWeights();
   void switchTabLayout(int tab);

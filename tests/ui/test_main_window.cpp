@@ -49,6 +49,16 @@ TrainRequest slowTinyRequest() {
   return r;
 }
 
+// A small demo project in `dir` (48 px images), with or without generated single positives.
+DemoDataset smallDemo(const QTemporaryDir& dir, int train, int val, bool single_positives = true) {
+  DemoOptions d;
+  d.train = train;
+  d.val = val;
+  d.size = 48;
+  d.single_positives = single_positives;
+  return createDemoProject(dir.path().toStdString(), d);
+}
+
 QAction* findAction(QMenuBar* bar, const QString& text) {
   for (QAction* top : bar->actions())
     if (top->menu())
@@ -187,12 +197,7 @@ class TestMainWindow : public QObject {
 
   void guideFollowsWhatHappened() {
     QTemporaryDir dir;
-    DemoOptions d;
-    d.train = 30;
-    d.val = 10;
-    d.size = 48;
-    d.single_positives = false;
-    const QString path = QString::fromStdString(createDemoProject(dir.path().toStdString(), d).project);
+    const QString path = QString::fromStdString(smallDemo(dir, 30, 10, false).project);
     MainWindow w;
     QVERIFY(w.openProject(path));
     FirstStepsGuide* g = w.guide();
@@ -227,12 +232,7 @@ class TestMainWindow : public QObject {
 
   void generatesSinglePositivesKeepingTheUsers() {
     QTemporaryDir dir;
-    DemoOptions d;
-    d.train = 40;
-    d.val = 10;
-    d.size = 48;
-    d.single_positives = false;
-    const auto path = createDemoProject(dir.path().toStdString(), d).project;
+    const auto path = smallDemo(dir, 40, 10, false).project;
     ProjectStore store(path);
     const auto first = store.images({}).front();
     const auto labels = store.labelsOf(first.id);
@@ -252,7 +252,7 @@ class TestMainWindow : public QObject {
     QVERIFY(dialog.summary().contains(QStringLiteral("1 set by hand were kept")));
     // The same seed on a copy draws the same labels (reproducible experiments).
     QTemporaryDir dir2;
-    const auto path2 = createDemoProject(dir2.path().toStdString(), d).project;
+    const auto path2 = smallDemo(dir2, 40, 10, false).project;
     ProjectStore store2(path2);
     SinglePositiveDialog again(&store2);
     again.seedBox()->setValue(5);
@@ -298,11 +298,7 @@ class TestMainWindow : public QObject {
 
   void relinksAMovedImagesFolder() {
     QTemporaryDir dir;
-    DemoOptions d;
-    d.train = 20;
-    d.val = 5;
-    d.size = 48;
-    const auto ds = createDemoProject(dir.path().toStdString(), d);
+    const auto ds = smallDemo(dir, 20, 5);
     const QString moved = dir.path() + QStringLiteral("/moved");
     QVERIFY(QDir().rename(QString::fromStdString(ds.images_dir), moved));
     MainWindow w;
