@@ -88,7 +88,6 @@ FirstStepsGuide::FirstStepsGuide(ProjectSession* session, QWidget* parent) : QFr
   });
   connect(session_, &ProjectSession::annotationChanged, this, &FirstStepsGuide::refresh);
   connect(session_, &ProjectSession::runsChanged, this, &FirstStepsGuide::refresh);
-  refresh();
 }
 
 bool FirstStepsGuide::stepDone(int step) const {
@@ -107,7 +106,15 @@ int FirstStepsGuide::currentStep() const {
   return kStepCount;
 }
 
+void FirstStepsGuide::showEvent(QShowEvent* event) {
+  QFrame::showEvent(event);
+  refresh();
+}
+
 void FirstStepsGuide::refresh() {
+  // Hidden (every project but the demo, or dismissed) it reads nothing: labelling is a hot path, and
+  // showEvent catches up.
+  if (!isVisible()) return;
   labelled_ = 0;
   run_finished_ = false;
   if (session_->isOpen()) {

@@ -33,6 +33,9 @@ class FirstStepsGuide : public QFrame {
   void showTabRequested(int tab);  // 0 Annotate, 1 Train, 2 Inspect
   void dismissed();
 
+ protected:
+  void showEvent(QShowEvent* event) override;
+
  private:
   void render();
 
