@@ -13,6 +13,9 @@
 
 namespace mls {
 
+class ProjectStore;
+class RunRecorder;
+class SkippedImages;
 class Trainer;
 
 struct TrainOutcome {
@@ -36,6 +39,17 @@ class TrainingSession {
   int64_t runId() const { return run_id_.load(); }
 
  private:
+  struct Resume {
+    int64_t run_id = 0;  // 0 = a new run
+    std::string checkpoint;
+  };
+  // The steps of run(). A resumed run takes its stored request (only the epoch budget and the speed
+  // switches come from this one).
+  Resume adoptResumedRun(ProjectStore& store);
+  void openRunRecord(ProjectStore& store, const Resume& resume);  // creates or reopens; sets run_id_
+  void finish(ProjectStore& store, RunRecorder& recorder, const TrainResult& result, const SkippedImages& skipped,
+              TrainOutcome& outcome);
+
   TrainRequest request_;
   TrainObserver* observer_;
   std::atomic<int64_t> run_id_{0};
