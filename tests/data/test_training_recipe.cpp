@@ -55,6 +55,7 @@ class TestTrainingRecipe : public QObject {
     QCOMPARE(recipe.model.method, std::string("mlspl"));
     QCOMPARE(recipe.model.num_classes, 80);
     QCOMPARE(recipe.model.image_size, 448);
+    QVERIFY(!recipe.model.frozen_bn && !recipe.model.freeze_stem);  // trainable BatchNorm, nothing frozen
     QCOMPARE(recipe.linear_init.epochs, 0);
   }
 

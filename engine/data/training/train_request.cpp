@@ -76,6 +76,7 @@ void TrainRequest::resolveDefaults() {
   if (lr <= 0) lr = tiny ? 1e-3 : (q2l ? 1e-4 : 1e-5);
   if (ema < 0) ema = q2l && !tiny ? 0.9997 : 0.0;
   if (early_stop < 0) early_stop = q2l && !tiny ? 8 : 0;
+  if (!frozen_bn) frozen_bn = defaultFrozenBatchNorm();
   if (workers < 0) {
     // Loader threads: 2 keep up with CPU training. A GPU step of Q2L-R101-448 wants ~440 img/s and one
     // thread decodes and augments ~220 COCO-sized images/s (bench_loader), so with CUDA use more, leaving a
@@ -84,6 +85,22 @@ void TrainRequest::resolveDefaults() {
     const int cores = static_cast<int>(std::thread::hardware_concurrency());
     workers = cuda ? std::clamp(cores - 1, 2, 8) : 2;
   }
+}
+
+namespace {
+
+bool pretrainedLargeResNet(const TrainRequest& r) {
+  return (r.backbone == "resnet50" || r.backbone == "resnet101") && !r.weights.empty();
+}
+
+}  // namespace
+
+bool TrainRequest::defaultFrozenBatchNorm() const {
+  // Q2L (and the hybrid, which trains the Q2L model with Q2L's recipe) keeps the official R101 backbone:
+  // FrozenBatchNorm2d with the pretrained statistics, as DETR does for batches of a few images per GPU.
+  // The MLSPL code fine-tunes a torchvision ResNet-50 in model.train() at batch 8: ordinary BatchNorm
+  // whose running statistics follow the training data.
+  return pretrainedLargeResNet(*this) && method != "mlspl";
 }
 
 namespace {
@@ -140,6 +157,7 @@ std::string TrainRequest::toJson() const {
                       {"seed", seed},             {"grad_accum", grad_accum}, {"early_stop", early_stop},
                       {"workers", workers},       {"amp_dtype", amp_dtype}, {"checkpoint_backbone", checkpoint_backbone},
                       {"channels_last", channels_last}};
+  if (frozen_bn) j["frozen_bn"] = *frozen_bn;
   return j.dump();
 }
 
@@ -167,6 +185,9 @@ TrainRequest TrainRequest::fromJson(const std::string& json) {
   r.amp_dtype = j.value("amp_dtype", r.amp_dtype);
   r.checkpoint_backbone = j.value("checkpoint_backbone", r.checkpoint_backbone);
   r.channels_last = j.value("channels_last", r.channels_last);
+  // Runs stored before the field existed froze BatchNorm for every method on a pretrained ResNet-50/101:
+  // their checkpoints hold FrozenBatchNorm2d buffers and load only into that model.
+  r.frozen_bn = j.contains("frozen_bn") ? j.at("frozen_bn").get<bool>() : pretrainedLargeResNet(r);
   return r;
 }
 

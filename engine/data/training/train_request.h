@@ -2,6 +2,7 @@
 // each method's official code uses. Serialised into the run's config so eval/predict rebuild the same model.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,10 @@ struct TrainRequest {
   bool checkpoint_backbone = false;
   bool channels_last = false;
   bool profile = false;            // time step phases (synchronises the device; for diagnosis)
+  // FrozenBatchNorm2d in the backbone instead of trainable BatchNorm. Unset = the method's choice, fixed by
+  // resolveDefaults() and stored with the run, since a checkpoint only loads into the same kind of norm.
+  // A config stored before this field existed reads as what every method used then (see fromJson()).
+  std::optional<bool> frozen_bn;
 
   // Throws std::invalid_argument ("--lr must be > 0 (got -1)") for a value that is neither its "default"
   // sentinel (0, or -1 for ema / early_stop / workers) nor valid. resolveDefaults() calls it.
@@ -46,6 +51,9 @@ struct TrainRequest {
   void checkLossChoice() const;
   std::string toJson() const;
   static TrainRequest fromJson(const std::string& json);
+  // The method's BatchNorm choice for a pretrained ResNet-50/101 (smaller backbones and training from
+  // scratch always keep trainable BatchNorm). What resolveDefaults() stores in frozen_bn.
+  bool defaultFrozenBatchNorm() const;
 };
 
 // The rule behind validate() for one setting, named by its CLI flag (--lr, --epochs, --batch, --image-size,
