@@ -1,5 +1,6 @@
 // Training subcommands: train, eval, predict.
-#include <atomic>
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -11,7 +12,6 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <sstream>
-#include <thread>
 #include <unordered_map>
 
 #include "commands.h"
@@ -26,8 +26,15 @@ namespace mls::cli {
 
 namespace {
 
-std::atomic<bool> g_interrupted{false};
-extern "C" void onInterrupt(int) { g_interrupted = true; }
+// Ctrl-C requests the training run's token directly (a lock-free atomic store); the trainer stops after the
+// current batch. Further Ctrl-Cs only request it again.
+CancelToken g_interrupt;
+extern "C" void onInterrupt(int) {
+  g_interrupt.request();
+  static const char kNote[] = "\ninterrupted: stopping after this batch\n";
+  const ssize_t written = write(STDERR_FILENO, kNote, sizeof kNote - 1);  // async-signal-safe, unlike iostreams
+  (void)written;
+}
 
 std::string formatEta(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "?";
@@ -141,29 +148,9 @@ void addTrain(CLI::App& app) {
       if (option->count() > 0) checkTrainSetting(option->get_name(), value());
     r->validate();  // before a run is created or resumed
     ProgressPrinter printer;
-    TrainingSession session(*r, &printer);
     // Ctrl-C: finish the current batch, keep the last checkpoint, mark the run cancelled.
     std::signal(SIGINT, onInterrupt);
-    std::atomic<bool> done{false};
-    std::thread watcher([&] {
-      while (!done) {
-        if (g_interrupted.exchange(false)) {
-          progressLine("interrupted: stopping after this batch", true);
-          session.cancel();
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-    });
-    TrainOutcome out;
-    try {
-      out = session.run();
-    } catch (...) {
-      done = true;
-      watcher.join();
-      throw;
-    }
-    done = true;
-    watcher.join();
+    const TrainOutcome out = TrainingSession(*r, &printer, g_interrupt).run();
     nlohmann::json j = {{"run", out.run_id},
                         {"epochs", out.epochs},
                         {"best_val_map", jsonNumber(out.best_val_map)},

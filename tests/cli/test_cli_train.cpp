@@ -15,6 +15,9 @@
 #include <opencv2/imgcodecs.hpp>
 #include <sqlite3.h>
 
+#include <csignal>
+#include <sys/types.h>
+
 class TestCliTrain : public QObject {
   Q_OBJECT
   QTemporaryDir dir_;
@@ -130,6 +133,39 @@ class TestCliTrain : public QObject {
     expectCliError({"predict", "--project", project_, "--run", "role", "--image", dir_.path() + "/demo/images/val_000161.jpg",
                     "--attention", dir_.path() + "/x.png", "--label", "red circle"},
                    "no attention");
+  }
+
+  // Ctrl-C: the SIGINT handler requests the run's cancel token; the run stops after the current batch, exits 0
+  // with "cancelled" in its JSON line, and keeps the finished epoch's checkpoint (README).
+  void sigintCancelsAfterTheCurrentBatch() {
+    const auto project = smallDemo("sigint");
+    QProcess p;
+    p.setReadChannel(QProcess::StandardError);
+    p.start(QStringLiteral(MLS_CLI_PATH), {"train", "--project", project, "--method", "mlspl", "--loss", "bce",
+                                           "--backbone", "tiny", "--image-size", "32", "--batch", "4", "--epochs",
+                                           "1000", "--device", "cpu", "--workers", "1", "--run-name", "interrupted"});
+    QVERIFY(p.waitForStarted());
+    QByteArray err;
+    // The first epoch's line; its checkpoint is written before the next batch.
+    while (!err.contains("epoch 1:") && p.state() == QProcess::Running) {
+      p.waitForReadyRead(1000);
+      err += p.readAllStandardError();
+    }
+    QVERIFY2(err.contains("epoch 1:"), err.constData());
+    QCOMPARE(::kill(static_cast<pid_t>(p.processId()), SIGINT), 0);
+    QVERIFY(p.waitForFinished(120000));
+    err += p.readAllStandardError();
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QVERIFY2(p.exitCode() == 0, err.constData());
+    QVERIFY2(err.contains("interrupted: stopping after this batch"), err.constData());
+    const auto j = lastJson(p.readAllStandardOutput());
+    QVERIFY(j["cancelled"].toBool());
+    QVERIFY(j["epochs"].toInt() >= 1 && j["epochs"].toInt() < 1000);
+    QCOMPARE(sql(project, "SELECT status FROM runs WHERE name = 'interrupted'"), QString("cancelled"));
+    const auto checkpoint = sql(project,
+                                "SELECT c.path FROM checkpoints c JOIN runs r ON r.id = c.run_id "
+                                "WHERE r.name = 'interrupted' ORDER BY c.epoch DESC LIMIT 1");
+    QVERIFY2(!checkpoint.isEmpty() && QFile::exists(checkpoint), qPrintable(checkpoint));
   }
 
   void evalCsvFiles() {

@@ -461,7 +461,8 @@ class TestTrainer : public QObject {
     o.epochs = 3;
     o.checkpoint_dir = dir.path().toStdString();
     Recorder rec;
-    Trainer trainer(tinyMlspl(6), o, &rec);
+    CancelToken cancel;
+    Trainer trainer(tinyMlspl(6), o, &rec, cancel);
 
     std::mutex mutex;
     std::condition_variable cv;
@@ -469,7 +470,7 @@ class TestTrainer : public QObject {
     std::thread canceller([&] {
       std::unique_lock<std::mutex> lock(mutex);
       cv.wait(lock, [&] { return go; });
-      trainer.requestCancel();
+      CancelToken(cancel).request();  // any copy of the token
     });
     rec.step_hook = [&](const StepInfo& s) {
       if (s.epoch != 2 || s.step != 1) return;
@@ -479,7 +480,7 @@ class TestTrainer : public QObject {
       }
       cv.notify_one();
       // Wait (bounded) until the other thread has asked, so "within one batch" is deterministic.
-      for (int i = 0; i < 2000 && !trainer.cancelRequested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      for (int i = 0; i < 2000 && !cancel.requested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     };
     const auto result = trainer.fit(train_src, nullptr);
     canceller.join();
@@ -492,7 +493,16 @@ class TestTrainer : public QObject {
     QVERIFY(QFile::exists(dir.filePath("epoch_001.pt")));
     QVERIFY(!QFile::exists(dir.filePath("epoch_002.pt")));
     QVERIFY(!QFile::exists(dir.filePath("epoch_001.pt.tmp")));
-    QVERIFY(trainer.cancelRequested());
+    QVERIFY(cancel.requested());  // a cancelled token stays cancelled
+
+    // A token requested before fit() ends it before the first batch trains.
+    Recorder before;
+    Trainer stopped(tinyMlspl(6), cpuOptions(), &before, cancel);
+    TensorBatchSource again(train.images, train.labels, 8, true, 1);
+    const auto none = stopped.fit(again, nullptr);
+    QVERIFY(none.cancelled);
+    QCOMPARE(none.epochs_run, 0);
+    QVERIFY(before.steps.empty());
   }
 
   void nanAndOutOfMemoryBecomeTrainingErrors() {

@@ -94,9 +94,8 @@ TrainingWorker::TrainingWorker(QObject* parent) : QObject(parent) {
 TrainingWorker::~TrainingWorker() = default;
 
 void TrainingWorker::cancel() {
-  cancel_pending_ = true;
-  std::lock_guard<std::mutex> lock(session_mutex_);
-  if (session_) session_->cancel();
+  std::lock_guard<std::mutex> lock(token_mutex_);
+  cancel_.request();
 }
 
 void TrainingWorker::train(const TrainRequest& request) {
@@ -104,15 +103,15 @@ void TrainingWorker::train(const TrainRequest& request) {
   callback_thread_ = nullptr;
   QString status = QStringLiteral("finished"), text;
   int64_t run_id = 0;
+  CancelToken cancel;
+  {
+    std::lock_guard<std::mutex> lock(token_mutex_);
+    cancel = cancel_;
+  }
   {
     Observer observer(*this);
-    TrainingSession session(request, &observer);
+    TrainingSession session(request, &observer, cancel);
     observer.setSession(&session);
-    {
-      std::lock_guard<std::mutex> lock(session_mutex_);
-      session_ = &session;
-      if (cancel_pending_.exchange(false)) session.cancel();
-    }
     try {
       const auto outcome = session.run();
       if (outcome.cancelled) status = QStringLiteral("cancelled");
@@ -127,13 +126,13 @@ void TrainingWorker::train(const TrainRequest& request) {
     }
     observer.flushSteps();
     run_id = session.runId();
-    {
-      std::lock_guard<std::mutex> lock(session_mutex_);
-      session_ = nullptr;
-    }
     if (run_id > 0 && !observer.announced()) Q_EMIT runIdKnown(run_id);
   }
-  cancel_pending_ = false;
+  {
+    // A Stop meant for this run does not carry over to the next one.
+    std::lock_guard<std::mutex> lock(token_mutex_);
+    cancel_ = CancelToken();
+  }
   busy_ = false;
   Q_EMIT runFinished(run_id, status, text);
 }

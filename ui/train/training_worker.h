@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "data/training/train_request.h"
+#include "ml/cancel_token.h"
 #include "ml/training/training_types.h"
 
 namespace mls {
@@ -33,6 +34,7 @@ class TrainingWorker : public QObject {
   // stepsReady/progress/epochFinished/message, and always runFinished at the end, also on failure.
   void train(const TrainRequest& request);
   // Thread-safe. Stops at the next batch boundary; also stops a run that is queued but not started yet.
+  // (Requests the token of the current or next run; train() hands it to the TrainingSession.)
   void cancel();
   bool isBusy() const { return busy_.load(); }
   // The thread the engine's callbacks ran on during the latest run (for tests and assertions).
@@ -49,9 +51,8 @@ class TrainingWorker : public QObject {
  private:
   class Observer;
   friend class Observer;
-  std::mutex session_mutex_;
-  TrainingSession* session_ = nullptr;  // valid while train() runs; guarded by session_mutex_
-  std::atomic<bool> cancel_pending_{false};
+  std::mutex token_mutex_;  // guards replacing cancel_ (a new token per run) against cancel()
+  CancelToken cancel_;      // of the run now training, or of the next one
   std::atomic<bool> busy_{false};
   std::atomic<QThread*> callback_thread_{nullptr};
 };

@@ -60,17 +60,22 @@ Loaders buildLoaders(const TrainRequest& r, const TrainingRecipe& recipe, const 
 
 // MLSPL LinearInit: features of the frozen backbone, cached once, then a linear head trained on them.
 void runLinearPhase(MultiLabelModel& model, Trainer& trainer, RunRecorder& recorder, const TrainRequest& r,
-                    const LinearInitPhase& phase, const ProjectSamples& train, ImageBatchSource* val_source) {
+                    const LinearInitPhase& phase, const ProjectSamples& train, ImageBatchSource* val_source,
+                    const CancelToken& cancel) {
   recorder.onMessage(MessageLevel::Info, "LinearInit: caching frozen backbone features");
   const auto device = model.parameters().front().device();
   auto extract = [&](const torch::Tensor& x) { return model.pooledFeatures(x.to(device)).cpu(); };
   ImageBatchSource plain(train.samples, r.image_size, std::max(r.batch, 32), false, AugmentationOptions::none(),
                          r.seed, r.workers);
+  // Caching a large train split takes minutes: it stops with the run (fit() then ends at once, cancelled).
+  const auto go_on = [&](int64_t, int64_t) { return !cancel.requested(); };
   model.eval();
-  auto train_cache = computeFeatureCache(plain, extract);
+  auto train_cache = computeFeatureCache(plain, extract, go_on);
   std::unique_ptr<FeatureBatchSource> val_features;
-  if (val_source) val_features = std::make_unique<FeatureBatchSource>(computeFeatureCache(*val_source, extract), 256, false);
+  if (val_source && !train_cache.cancelled)
+    val_features = std::make_unique<FeatureBatchSource>(computeFeatureCache(*val_source, extract, go_on), 256, false);
   model.train();
+  if (cancel.requested()) return;
   FeatureBatchSource train_features(train_cache, r.batch, true, r.seed);
   trainer.fitLinear(train_features, val_features.get(), phase.epochs, phase.lr);
   recorder.setEpochOffset(phase.epochs);
@@ -115,16 +120,10 @@ void storePredictions(ProjectStore& store, int64_t run_id, Trainer& trainer, con
 
 }  // namespace
 
-TrainingSession::TrainingSession(TrainRequest request, TrainObserver* observer)
-    : request_(std::move(request)), observer_(observer) {}
+TrainingSession::TrainingSession(TrainRequest request, TrainObserver* observer, CancelToken cancel)
+    : request_(std::move(request)), observer_(observer), cancel_(std::move(cancel)) {}
 
 TrainingSession::~TrainingSession() = default;
-
-void TrainingSession::cancel() {
-  cancel_requested_ = true;
-  std::lock_guard<std::mutex> lock(trainer_mutex_);
-  if (trainer_) trainer_->requestCancel();
-}
 
 TrainingSession::Resume TrainingSession::adoptResumedRun(ProjectStore& store) {
   if (request_.resume.empty()) return {};
@@ -186,26 +185,14 @@ TrainOutcome TrainingSession::run() {
     auto model = buildModel(recipe.model);
     if (!model->weightsSummary().empty()) recorder.onMessage(MessageLevel::Info, model->weightsSummary());
 
-    Trainer trainer(model, recipe.trainer, &recorder);
-    {
-      std::lock_guard<std::mutex> lock(trainer_mutex_);
-      trainer_ = &trainer;
-    }
-    struct Unregister {
-      TrainingSession* s;
-      ~Unregister() {
-        std::lock_guard<std::mutex> lock(s->trainer_mutex_);
-        s->trainer_ = nullptr;
-      }
-    } unregister{this};
-    if (cancel_requested_) trainer.requestCancel();
+    Trainer trainer(model, recipe.trainer, &recorder, cancel_);
     if (lossNeedsEstimator(recipe.trainer.loss.kind)) trainer.setObservedLabels(targetMatrix(train));
 
     auto loaders = buildLoaders(request_, recipe, train, val, recorder);
     if (resume.run_id != 0)
       trainer.resumeFrom(resume.checkpoint);
     else if (recipe.linear_init.epochs > 0)
-      runLinearPhase(*model, trainer, recorder, request_, recipe.linear_init, train, loaders.val.get());
+      runLinearPhase(*model, trainer, recorder, request_, recipe.linear_init, train, loaders.val.get(), cancel_);
 
     const TrainResult result = fitEndToEnd(trainer, loaders);
     outcome.epochs = result.epochs_run;

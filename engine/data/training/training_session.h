@@ -1,14 +1,15 @@
 // One training run on a project, end to end: samples from the store, the model, the loaders, the trainer,
 // the run's record in the project, and stored predictions for inspection and annotation suggestions.
-// Used by `mlstudio-cli train` and by the GUI's worker thread (call run() there; cancel() from anywhere).
+// Used by `mlstudio-cli train` and by the GUI's worker thread (call run() there); the caller keeps a copy of
+// the CancelToken it passes in and requests it from anywhere (a signal handler included) to stop after the
+// current batch.
 #pragma once
 #include <atomic>
 #include <cstdint>
-#include <memory>
-#include <mutex>
 #include <string>
 
 #include "data/training/train_request.h"
+#include "ml/cancel_token.h"
 #include "ml/training/training_types.h"
 
 namespace mls {
@@ -30,11 +31,11 @@ struct TrainOutcome {
 
 class TrainingSession {
  public:
-  TrainingSession(TrainRequest request, TrainObserver* observer = nullptr);
+  TrainingSession(TrainRequest request, TrainObserver* observer = nullptr, CancelToken cancel = {});
   ~TrainingSession();
   // Blocking. On failure the run is marked failed in the project (with the message) and the error rethrown.
+  // A token requested before run() ends the run cancelled before its first batch.
   TrainOutcome run();
-  void cancel();
   // Known once run() has created or resumed it; 0 before.
   int64_t runId() const { return run_id_.load(); }
 
@@ -53,9 +54,7 @@ class TrainingSession {
   TrainRequest request_;
   TrainObserver* observer_;
   std::atomic<int64_t> run_id_{0};
-  std::atomic<bool> cancel_requested_{false};
-  std::mutex trainer_mutex_;
-  Trainer* trainer_ = nullptr;  // valid while run() trains; guarded by trainer_mutex_
+  CancelToken cancel_;
 };
 
 // Run id from "12" or a run name (newest run with that name). Throws UnknownIdError.

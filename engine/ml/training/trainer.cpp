@@ -219,13 +219,15 @@ void Trainer::Impl::fitLinear(BatchSource& train, BatchSource* val, int epochs, 
 
 // ---- public API -----------------------------------------------------------------------------------------
 
-Trainer::Trainer(std::shared_ptr<MultiLabelModel> model, TrainerOptions options, TrainObserver* observer)
+Trainer::Trainer(std::shared_ptr<MultiLabelModel> model, TrainerOptions options, TrainObserver* observer,
+                 CancelToken cancel)
     : impl_(std::make_unique<Impl>()) {
   auto& d = *impl_;
   if (!model) throw TrainingError("the trainer needs a model");
   d.model = std::move(model);
   d.opt = std::move(options);
   d.observer = observer;
+  d.cancel = std::move(cancel);
   d.validateOptions();
   try {
     d.device = resolveDevice(d.opt.device);
@@ -283,9 +285,7 @@ TrainResult Trainer::fit(BatchSource& train, BatchSource* val) {
 
 void Trainer::resumeFrom(const std::string& checkpoint_path) { impl_->resume(checkpoint_path); }
 
-void Trainer::requestCancel() { impl_->cancel.store(true); }
 
-bool Trainer::cancelRequested() const { return impl_->cancel.load(); }
 
 std::pair<torch::Tensor, torch::Tensor> Trainer::predict(BatchSource& source) {
   try {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ml/batch_source.h"
+#include "ml/cancel_token.h"
 #include "ml/metrics.h"
 #include "ml/training/checkpoint_io.h"
 #include "ml/training/training_types.h"
@@ -23,7 +24,10 @@ class Trainer {
  public:
   // Moves the model to options.device. Throws TrainingError for a bad configuration (unknown optimizer,
   // schedule or AMP dtype, epochs < 1, grad_accum < 1, EMA decay outside [0,1), unavailable device).
-  Trainer(std::shared_ptr<MultiLabelModel> model, TrainerOptions options, TrainObserver* observer = nullptr);
+  // `cancel` is honoured before every batch (training and validation): the epoch in progress is dropped,
+  // the checkpoints of finished epochs are kept.
+  Trainer(std::shared_ptr<MultiLabelModel> model, TrainerOptions options, TrainObserver* observer = nullptr,
+          CancelToken cancel = {});
   ~Trainer();
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
@@ -46,10 +50,6 @@ class Trainer {
   // Restores model, EMA, label estimator, counters, RNG and loss-scaler state now, and the optimizer state
   // when fit() builds its optimizer; fit() then continues with the next epoch. Throws TrainingError.
   void resumeFrom(const std::string& checkpoint_path);
-
-  // Thread-safe; honoured before the next batch. A cancelled trainer stays cancelled.
-  void requestCancel();
-  bool cancelRequested() const;
 
   // Sigmoid scores (N,K) in source order with the dataset indices (N,), on the CPU, using the model's
   // current weights (the best ones after fit()).

@@ -121,7 +121,7 @@ struct Trainer::Impl {
   std::unique_ptr<ModelEma> ema;
   GradScaler scaler;
   std::unique_ptr<GroupedOptimizer> optimizer;
-  std::atomic<bool> cancel{false};
+  CancelToken cancel;
 
   // Run position (what an epoch checkpoint restores).
   int completed_epochs = 0;
@@ -266,7 +266,7 @@ struct Trainer::Impl {
     current_epoch = ctx.epoch;
     optimizer->zeroGrad();
     for (;;) {
-      if (cancel.load(std::memory_order_relaxed)) {
+      if (cancel.requested()) {
         stats.cancelled = true;
         break;
       }
@@ -332,7 +332,7 @@ struct Trainer::Impl {
     std::vector<torch::Tensor> scores, targets, indices;
     source.startEpoch(0);
     while (auto batch = source.next()) {
-      if (honour_cancel && cancel.load(std::memory_order_relaxed)) {
+      if (honour_cancel && cancel.requested()) {
         out.cancelled = true;
         return out;
       }
