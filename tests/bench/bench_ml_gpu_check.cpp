@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "ml/autocast_guard.h"
 #include "ml/batch_source.h"
 #include "ml/device.h"
 #include "ml/losses.h"
@@ -38,7 +39,6 @@
 #include "ml/training/grouped_optimizer.h"
 #include "ml/training/module_state.h"
 #include "ml/training/trainer.h"
-#include "ml/training/autocast_guard.h"
 
 namespace {
 
