@@ -425,8 +425,8 @@ void checkLearning(const std::string& device_name, const c10::Device& device, co
   tiny.widths = {16, 32, 48};  // stride 4: a 32 px image gives an 8x8 map to attend over
   tiny.double_conv = false;
   auto config = mls::Q2LConfig::smallCpu(kBlobClasses);
-  config.hidden_dim = 64;
-  config.dim_feedforward = 128;
+  config.transformer.d_model = 64;
+  config.transformer.dim_feedforward = 128;
   auto model = std::make_shared<mls::Query2Label>(std::make_shared<mls::TinyCnn>(tiny), config);
 
   mls::TrainerOptions o;

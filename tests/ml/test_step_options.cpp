@@ -94,8 +94,8 @@ std::shared_ptr<MultiLabelModel> smallQ2L(int classes) {
   o.widths = {16, 32, 48};
   o.double_conv = false;
   auto c = Q2LConfig::smallCpu(classes);
-  c.hidden_dim = 32;
-  c.dim_feedforward = 64;
+  c.transformer.d_model = 32;
+  c.transformer.dim_feedforward = 64;
   return std::make_shared<Query2Label>(std::make_shared<TinyCnn>(o), c);
 }
 
