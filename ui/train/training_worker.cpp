@@ -100,7 +100,6 @@ void TrainingWorker::cancel() {
 }
 
 void TrainingWorker::train(const TrainRequest& request) {
-  busy_ = true;
   callback_thread_ = nullptr;
   QString status = QStringLiteral("finished"), text;
   int64_t run_id = 0;
@@ -134,7 +133,6 @@ void TrainingWorker::train(const TrainRequest& request) {
     if (run_id > 0 && !observer.announced()) Q_EMIT runIdKnown(run_id);
   }
   cancel_pending_ = false;
-  busy_ = false;
   Q_EMIT runFinished(run_id, status, text);
 }
 

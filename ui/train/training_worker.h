@@ -34,7 +34,6 @@ class TrainingWorker : public QObject {
   void train(const TrainRequest& request);
   // Thread-safe. Stops at the next batch boundary; also stops a run that is queued but not started yet.
   void cancel();
-  bool isBusy() const { return busy_.load(); }
   // The thread the engine's callbacks ran on during the latest run (for tests and assertions).
   QThread* callbackThread() const { return callback_thread_.load(); }
 
@@ -52,7 +51,6 @@ class TrainingWorker : public QObject {
   std::mutex session_mutex_;
   TrainingSession* session_ = nullptr;  // valid while train() runs; guarded by session_mutex_
   std::atomic<bool> cancel_pending_{false};
-  std::atomic<bool> busy_{false};
   std::atomic<QThread*> callback_thread_{nullptr};
 };
 
