@@ -1,5 +1,5 @@
-// Device checks for scripts/gpu-check (DESIGN §5): does the engine compute the same numbers on the device,
-// and does it learn there?
+// Device checks for scripts/gpu-check (README, Benchmarks, GPU): does the engine compute the same numbers
+// on the device, and does it learn there?
 //   1. parity: every loss (value and gradient) and a Query2Label forward/backward, float32 on the device
 //      against a float64 CPU reference computed from the same inputs and weights (TF32 switched off for
 //      the comparison so float32 means float32). With --device cpu both sides run on the CPU, so the check
