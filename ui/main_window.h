@@ -49,10 +49,6 @@ class MainWindow : public QMainWindow {
   ProjectSession* session() const { return session_; }
   BrowserPanel* browserPanel() const { return browser_; }
   ThumbnailModel* thumbnailModel() const;
-  AnnotatePanel* annotatePanel() const { return annotate_; }
-  TrainPanel* trainPanel() const { return train_; }
-  InspectPanel* inspectPanel() const { return inspect_; }
-  RunsPanel* runsPanel() const { return runs_; }
   ImageView* imageView() const { return view_; }
 
  protected:

@@ -1,5 +1,5 @@
-// Annotation latency benchmark (DESIGN §6: "a click is durable in SQLite and the next image is shown in
-// < 16 ms"). Replays what one palette click costs the Annotate panel, without widgets:
+// Annotation latency benchmark (README, Benchmarks, GUI; target: a click is durable in SQLite and the next
+// image is shown in < 16 ms). Replays what one palette click costs the Annotate panel, without widgets:
 //   write   setSinglePositive (one committed WAL transaction + history row)
 //   track   the panel's bookkeeping of the change (image + single positive lookups)
 //   next    neighbourImage(after, {split=train, annotated=false}): the next unannotated train image

@@ -1,5 +1,5 @@
-// Import benchmark (DESIGN §6): a COCO-2014-train-scale annotation file (82,783 images, ~600k instances
-// with polygon segmentations, 80 categories) imported into a fresh project, against Python's json.load +
+// Import benchmark (README, Benchmarks, COCO import): a COCO-2014-train-scale annotation file (82,783 images, ~600k
+// instances with polygon segmentations, 80 categories) imported into a fresh project, against Python's json.load +
 // pycocotools-style index building (tests/bench/pycocotools_reference.py) on the same machine.
 // Usage: bench_import [--images N] [--keep DIR]    Prints a table and the ratio (target >= 10x).
 #include <chrono>

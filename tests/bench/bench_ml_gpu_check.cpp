@@ -1,5 +1,5 @@
-// Device checks for scripts/gpu-check (DESIGN §5): does the engine compute the same numbers on the device,
-// and does it learn there?
+// Device checks for scripts/gpu-check (README, Benchmarks, GPU): does the engine compute the same numbers
+// on the device, and does it learn there?
 //   1. parity: every loss (value and gradient) and a Query2Label forward/backward, float32 on the device
 //      against a float64 CPU reference computed from the same inputs and weights (TF32 switched off for
 //      the comparison so float32 means float32). With --device cpu both sides run on the CPU, so the check
@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "ml/autocast_guard.h"
 #include "ml/batch_source.h"
 #include "ml/device.h"
 #include "ml/losses.h"
@@ -38,7 +39,6 @@
 #include "ml/training/grouped_optimizer.h"
 #include "ml/training/module_state.h"
 #include "ml/training/trainer.h"
-#include "ml/training/autocast_guard.h"
 
 namespace {
 
@@ -425,8 +425,8 @@ void checkLearning(const std::string& device_name, const c10::Device& device, co
   tiny.widths = {16, 32, 48};  // stride 4: a 32 px image gives an 8x8 map to attend over
   tiny.double_conv = false;
   auto config = mls::Q2LConfig::smallCpu(kBlobClasses);
-  config.hidden_dim = 64;
-  config.dim_feedforward = 128;
+  config.transformer.d_model = 64;
+  config.transformer.dim_feedforward = 128;
   auto model = std::make_shared<mls::Query2Label>(std::make_shared<mls::TinyCnn>(tiny), config);
 
   mls::TrainerOptions o;

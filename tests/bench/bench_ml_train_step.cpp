@@ -1,6 +1,6 @@
-// Training-step throughput of the engine (DESIGN §6 "Training (GPU)"): full steps of the real Trainer
-// (forward, loss, backward, AdamW + OneCycle, EMA, AMP with loss scaling) on one random batch that stays
-// on the device, so no data loading is measured. tests/bench/q2l_reference.py runs the official Q2L
+// Training-step throughput of the engine (README, Benchmarks: "vs PyTorch" and "GPU"): full steps of the real
+// Trainer (forward, loss, backward, AdamW + OneCycle, EMA, AMP with loss scaling) on one random batch that
+// stays on the device, so no data loading is measured. tests/bench/q2l_reference.py runs the official Q2L
 // PyTorch recipe with the same flags; scripts/gpu-check runs both and prints the ratio.
 //
 // Usage: bench_ml_train_step [--small | --paper] [--method q2l|mlspl] [--backbone tiny|resnet18|...|resnet101]

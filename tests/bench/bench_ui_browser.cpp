@@ -1,7 +1,7 @@
-// Browser benchmark (DESIGN §6): a 100k-image project opens and scrolls without stalls, memory bounded by the
-// thumbnail cache. Generates the project (100 real demo JPEGs referenced round-robin by 100,000 image rows),
-// opens it in the main window (offscreen unless a display is set), scrolls the thumbnail grid from top to
-// bottom in page steps, and prints open time, per-frame times (median / p99 / max) and resident memory.
+// Browser benchmark (README, Benchmarks, GUI): a 100k-image project opens and scrolls without stalls, memory
+// bounded by the thumbnail cache. Generates the project (100 real demo JPEGs referenced round-robin by 100,000
+// image rows), opens it in the main window (offscreen unless a display is set), scrolls the thumbnail grid from top
+// to bottom in page steps, and prints open time, per-frame times (median / p99 / max) and resident memory.
 // Usage: bench_ui_browser [--images N]
 #include <QApplication>
 #include <QElapsedTimer>

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Demo-set reproduction table (CPU): trains each method on a fresh demo project with mlstudio-cli and prints
 # val mAP and wall time. Usage: tests/bench/reproduce_demo.sh [BUILD_DIR] [WORK_DIR]
-# Targets (DESIGN §6): Q2L full >= 95 mAP within 5 minutes on 2 cores; ROLE >= 0.9 x full BCE; ROLE > AN.
+# Targets (README, Benchmarks, Demo reproduction): Q2L full >= 95 mAP within 5 minutes on 2 cores;
+# ROLE >= 0.9 x full BCE; ROLE > AN.
 set -euo pipefail
 BUILD=${1:-build}
 WORK=${2:-$(mktemp -d)}

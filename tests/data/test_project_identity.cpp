@@ -4,6 +4,8 @@
 // mode never writes and works where the -wal/-shm files cannot be created.
 #include <unistd.h>
 
+#include <optional>
+
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
@@ -30,6 +32,26 @@ void writeBytes(const std::string& path, const QByteArray& bytes) {
 
 // The application_id as it stands in the file's header (offset 68, big-endian).
 QByteArray headerApplicationId(const std::string& path) { return bytesOf(path).mid(68, 4); }
+
+// Root (CI containers) writes into read-only folders, so the read-only folder case runs as "nobody" for the
+// scope: real and effective ids switch, the saved ids stay 0 so the destructor can switch back. access(2)
+// checks the real id, so it must change too, not only the effective one.
+class AsUnprivilegedUser {
+ public:
+  static constexpr uid_t kNobody = 65534;
+  AsUnprivilegedUser() {
+    ok_ = setresgid(kNobody, kNobody, 0) == 0 && setresuid(kNobody, kNobody, 0) == 0;
+  }
+  ~AsUnprivilegedUser() {
+    if (setresuid(0, 0, 0) != 0 || setresgid(0, 0, 0) != 0) qFatal("cannot return to root after the test");
+  }
+  AsUnprivilegedUser(const AsUnprivilegedUser&) = delete;
+  AsUnprivilegedUser& operator=(const AsUnprivilegedUser&) = delete;
+  bool ok() const { return ok_ && geteuid() == kNobody && getuid() == kNobody; }
+
+ private:
+  bool ok_ = false;
+};
 
 bool companionFilesExist(const std::string& path) {
   for (const char* suffix : {"-wal", "-shm", "-journal"})
@@ -200,8 +222,15 @@ class TestProjectIdentity : public QObject {
   }
 
   void readOnlyModeWorksInAReadOnlyFolder() {
-    if (geteuid() == 0) QSKIP("running as root: the real read-only folder case cannot be shown (root writes anyway)");
     QTemporaryDir ro_dir;
+    QVERIFY(ro_dir.isValid());
+    std::optional<AsUnprivilegedUser> unprivileged;  // destroyed before ro_dir, which root then removes
+    if (geteuid() == 0) {
+      QVERIFY(chown(QFile::encodeName(ro_dir.path()).constData(), AsUnprivilegedUser::kNobody,
+                    AsUnprivilegedUser::kNobody) == 0);
+      unprivileged.emplace();
+      if (!unprivileged->ok()) QSKIP("running as root without the right to switch user: root writes anyway");
+    }
     const std::string q = (ro_dir.path() + "/p.mlsproj").toStdString();
     {
       ProjectStore s(q);

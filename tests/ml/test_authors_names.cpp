@@ -47,8 +47,8 @@ class TestAuthorsNames : public QObject {
 
   void query2LabelWithoutInputProjection() {
     Q2LConfig c = Q2LConfig::smallCpu(5);
-    c.hidden_dim = 512;  // = ResNet-18's channels: no input_proj, like the authors' default nn.Identity
-    c.dim_feedforward = 32;
+    c.transformer.d_model = 512;  // = ResNet-18's channels: no input_proj, like the authors' default nn.Identity
+    c.transformer.dim_feedforward = 32;
     Query2Label model(backbone("resnet18"), c);
     model.eval();
     const auto r = toAuthorsNames(model, "resnet18", 96);

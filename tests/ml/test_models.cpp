@@ -298,23 +298,47 @@ class TestModels : public QObject {
   }
 
   void presets() {
+    // The paper preset is the transformer options' defaults: the official main_mlc.py COCO settings.
     const auto paper = Q2LConfig::paperR101_448(80);
     QCOMPARE(paper.num_classes, int64_t(80));
-    QCOMPARE(paper.hidden_dim, int64_t(2048));
-    QCOMPARE(paper.num_heads, int64_t(4));
-    QCOMPARE(paper.encoder_layers, int64_t(1));
-    QCOMPARE(paper.decoder_layers, int64_t(2));
-    QCOMPARE(paper.dim_feedforward, int64_t(8192));
-    QCOMPARE(paper.dropout, 0.1);
-    QVERIFY(!paper.query_self_attention);
+    QCOMPARE(paper.transformer.d_model, int64_t(2048));
+    QCOMPARE(paper.transformer.num_heads, int64_t(4));
+    QCOMPARE(paper.transformer.num_encoder_layers, int64_t(1));
+    QCOMPARE(paper.transformer.num_decoder_layers, int64_t(2));
+    QCOMPARE(paper.transformer.dim_feedforward, int64_t(8192));
+    QCOMPARE(paper.transformer.dropout, 0.1);
+    QVERIFY(!paper.transformer.query_self_attention);
     QCOMPARE(paper.position.temperature, 10000.0);
     QVERIFY(paper.position.normalize);
     QVERIFY(std::abs(paper.position.scale - 2 * M_PI) < 1e-12);
+    // The CPU preset narrows the tokens and the feed-forward only.
     const auto small = Q2LConfig::smallCpu(20);
     QCOMPARE(small.num_classes, int64_t(20));
-    QCOMPARE(small.hidden_dim, int64_t(128));
-    QCOMPARE(small.dim_feedforward, int64_t(256));
-    QVERIFY(!small.query_self_attention);
+    QCOMPARE(small.transformer.d_model, int64_t(128));
+    QCOMPARE(small.transformer.dim_feedforward, int64_t(256));
+    QCOMPARE(small.transformer.num_heads, int64_t(4));
+    QCOMPARE(small.transformer.num_encoder_layers, int64_t(1));
+    QCOMPARE(small.transformer.num_decoder_layers, int64_t(2));
+    QCOMPARE(small.transformer.dropout, 0.1);
+    QVERIFY(!small.transformer.query_self_attention);
+
+    // The model is built from exactly these options: sizes and layer counts show in its parameters.
+    Q2LConfig config = Q2LConfig::smallCpu(5);
+    config.transformer.num_encoder_layers = 2;
+    config.transformer.num_decoder_layers = 3;
+    config.transformer.num_heads = 8;
+    Query2Label model(std::make_shared<TinyCnn>(), config);
+    const auto params = model.named_parameters();
+    QCOMPARE(params["query_embed.weight"].sizes().vec(), (std::vector<int64_t>{5, 128}));
+    QCOMPARE(params["transformer.encoder.layers.1.linear1.weight"].sizes().vec(), (std::vector<int64_t>{256, 128}));
+    QCOMPARE(params["transformer.decoder.layers.2.linear2.weight"].sizes().vec(), (std::vector<int64_t>{128, 256}));
+    const auto names = parameterNames(model);
+    QVERIFY(!names.count("transformer.encoder.layers.2.linear1.weight"));
+    QVERIFY(!names.count("transformer.decoder.layers.3.linear1.weight"));
+    model.eval();
+    torch::NoGradGuard no_grad;
+    const auto out = model.forward(torch::randn({1, 3, 64, 64}), /*want_attention=*/true);
+    QCOMPARE(out.attention.size(1), int64_t(8));  // one attention map per head
   }
 
   void querySelfAttentionOffByDefault() {
@@ -322,7 +346,7 @@ class TestModels : public QObject {
     // changing query j must leave every other logit bit-identical. With it, the others move.
     for (const bool self_attention : {false, true}) {
       Q2LConfig config = Q2LConfig::smallCpu(4);
-      config.query_self_attention = self_attention;
+      config.transformer.query_self_attention = self_attention;
       Query2Label model(std::make_shared<TinyCnn>(), config);
       const auto names = parameterNames(model);
       QCOMPARE(names.count("transformer.decoder.layers.0.self_attn.in_proj_weight") == 1, self_attention);
@@ -461,7 +485,7 @@ class TestModels : public QObject {
     spec = tinySpec("q2l", 0);
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, buildModel(spec));
     Q2LConfig config = Q2LConfig::smallCpu(3);
-    config.hidden_dim = 130;  // not a multiple of 4: no sine encoding, not divisible by 4 heads
+    config.transformer.d_model = 130;  // not a multiple of 4: no sine encoding, not divisible by 4 heads
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, Query2Label(std::make_shared<TinyCnn>(), config));
   }
 };

@@ -11,13 +11,13 @@
 
 #include "../support/counting_cpu_allocator.h"
 #include "../support/tensor_compare.h"
+#include "ml/autocast_guard.h"
 #include "ml/models/activation_checkpoint.h"
 #include "ml/models/backbone.h"
 #include "ml/models/query2label.h"
 #include "ml/models/resnet.h"
 #include "ml/models/tiny_cnn.h"
 #include "ml/tensor_batch_source.h"
-#include "ml/training/autocast_guard.h"
 #include "ml/training/grouped_optimizer.h"
 #include "ml/training/module_state.h"
 #include "ml/training/trainer.h"
@@ -94,8 +94,8 @@ std::shared_ptr<MultiLabelModel> smallQ2L(int classes) {
   o.widths = {16, 32, 48};
   o.double_conv = false;
   auto c = Q2LConfig::smallCpu(classes);
-  c.hidden_dim = 32;
-  c.dim_feedforward = 64;
+  c.transformer.d_model = 32;
+  c.transformer.dim_feedforward = 64;
   return std::make_shared<Query2Label>(std::make_shared<TinyCnn>(o), c);
 }
 

@@ -96,8 +96,8 @@ std::shared_ptr<Backbone> tinyBackbone() {
 std::shared_ptr<MultiLabelModel> tinyQ2L(uint64_t seed) {
   torch::manual_seed(seed);
   auto c = Q2LConfig::smallCpu(kClasses);
-  c.hidden_dim = 64;
-  c.dim_feedforward = 128;
+  c.transformer.d_model = 64;
+  c.transformer.dim_feedforward = 128;
   return std::make_shared<Query2Label>(tinyBackbone(), c);
 }
 

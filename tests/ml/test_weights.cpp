@@ -8,6 +8,7 @@
 
 #include <fstream>
 
+#include "../support/python_torch.h"
 #include "../support/tensor_compare.h"
 #include "ml/models/backbone.h"
 #include "ml/models/multilabel_model.h"
@@ -19,8 +20,6 @@ using test::contains;
 using test::maxAbsDiff;
 
 namespace {
-
-const char* kPython = "/usr/bin/python3";
 
 torch::Tensor find(const NamedTensors& tensors, const std::string& key) {
   for (const auto& kv : tensors)
@@ -54,9 +53,9 @@ class TestWeights : public QObject {
   bool runPython(const QStringList& args, QString* output) {
     QProcess p;
     p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(kPython, args);
+    p.start(test::testPython(), args);
     if (!p.waitForStarted(10000)) {
-      *output = "cannot start " + QString(kPython);
+      *output = "cannot start " + test::testPython();
       return false;
     }
     p.waitForFinished(120000);
@@ -91,11 +90,12 @@ class TestWeights : public QObject {
   void initTestCase() {
     torch::set_num_threads(1);  // small ops: OpenMP threads only contend when ctest runs in parallel
     QVERIFY(dir_.isValid());
-    QString out;
-    if (!runPython({"-c", "import torch, torchvision"}, &out)) {
-      skip_reason_ = QString(kPython) + " lacks torch/torchvision: " + out.trimmed().right(200);
-      return;
+    skip_reason_ = test::pythonTorchMissing();
+    if (!skip_reason_.isEmpty()) {
+      if (test::runningOnCi()) QFAIL(qPrintable(skip_reason_));
+      return;  // every test function skips, and ctest reports the test as skipped
     }
+    QString out;
     plain_ = path("r18.pt");
     scripted_ = path("r18.ts");
     reference_ = path("r18_ref.pt");

@@ -96,7 +96,9 @@ class TestAnnotateWindow : public QObject {
 
     // A label set in the Annotate panel shows on its thumbnail at once.
     w.session()->setCurrentImage(6);
-    QVERIFY(w.annotatePanel()->assignCategory(7));
+    auto* annotate = w.findChild<mls::AnnotatePanel*>();
+    QVERIFY(annotate);
+    QVERIFY(annotate->assignCategory(7));
     QCOMPARE(state(6), LabelState::User);
     QCOMPARE(role(6, ThumbnailModel::LabelNameRole), QString("blue circle"));
 
@@ -125,9 +127,9 @@ class TestAnnotateWindow : public QObject {
 
     // Both docks stay narrow enough to leave the image its room on a 1280x720 screen.
     QVERIFY2(w.browserPanel()->minimumSizeHint().width() <= 320, qPrintable(QString::number(w.browserPanel()->minimumSizeHint().width())));
-    QVERIFY(w.annotatePanel()->minimumSizeHint().width() <= 380);
+    QVERIFY(annotate->minimumSizeHint().width() <= 380);
     qInfo() << "window minimum" << w.minimumSizeHint() << "browser" << w.browserPanel()->minimumSizeHint()
-            << "annotate" << w.annotatePanel()->minimumSizeHint();
+            << "annotate" << annotate->minimumSizeHint();
     // The browser paints these marks (and elided names) without trouble.
     w.resize(1280, 720);
     w.show();
@@ -149,7 +151,9 @@ class TestAnnotateWindow : public QObject {
     QVERIFY(help);
     QCOMPARE(help->shortcut(), QKeySequence(Qt::Key_F1));
 
-    mls::ShortcutsDialog dialog(&w, w.annotatePanel()->keyBindings());
+    auto* annotate = w.findChild<mls::AnnotatePanel*>();
+    QVERIFY(annotate);
+    mls::ShortcutsDialog dialog(&w, annotate->keyBindings());
     QStringList listed;
     for (int r = 0; r < dialog.table()->rowCount(); ++r) {
       QVERIFY(!dialog.table()->item(r, 1)->text().isEmpty());

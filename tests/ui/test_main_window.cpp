@@ -157,8 +157,10 @@ class TestMainWindow : public QObject {
   void openingAnotherProjectWhileTrainingAsks() {
     MainWindow w;
     QVERIFY(w.openProject(project_a_));
-    QVERIFY(w.trainPanel()->startWith(slowTinyRequest()));
-    QVERIFY(w.trainPanel()->isTraining());
+    auto* train = w.findChild<TrainPanel*>();
+    QVERIFY(train);
+    QVERIFY(train->startWith(slowTinyRequest()));
+    QVERIFY(train->isTraining());
     int asked = 0;
     QString asked_for;
     w.setLeavePrompt([&](const QString& next) {
@@ -170,7 +172,7 @@ class TestMainWindow : public QObject {
     QCOMPARE(asked, 1);
     QCOMPARE(asked_for, project_b_);
     QCOMPARE(w.projectPath(), project_a_);  // nothing switched
-    QVERIFY(w.trainPanel()->isTraining());
+    QVERIFY(train->isTraining());
     w.setLeavePrompt([&](const QString&) {
       ++asked;
       return MainWindow::LeaveChoice::StopRun;
@@ -178,12 +180,12 @@ class TestMainWindow : public QObject {
     QVERIFY(w.openProject(project_b_));
     QCOMPARE(asked, 2);
     QCOMPARE(w.projectPath(), project_b_);
-    QVERIFY(!w.trainPanel()->isTraining());
+    QVERIFY(!train->isTraining());
     // Not training any more: switching back asks nothing.
     QVERIFY(w.openProject(project_a_));
     QCOMPARE(asked, 2);
     // Keep it training: the run goes on in the background while the other project is open.
-    QVERIFY(w.trainPanel()->startWith(slowTinyRequest()));
+    QVERIFY(train->startWith(slowTinyRequest()));
     w.setLeavePrompt([&](const QString&) {
       ++asked;
       return MainWindow::LeaveChoice::KeepTraining;
@@ -191,8 +193,8 @@ class TestMainWindow : public QObject {
     QVERIFY(w.openProject(project_b_));
     QCOMPARE(asked, 3);
     QCOMPARE(w.projectPath(), project_b_);
-    QVERIFY(!w.trainPanel()->isTraining());
-    QCOMPARE(w.trainPanel()->backgroundRuns(), 1);
+    QVERIFY(!train->isTraining());
+    QCOMPARE(train->backgroundRuns(), 1);
   }
 
   void guideFollowsWhatHappened() {

@@ -69,15 +69,12 @@ class AnnotatePanel : public QWidget {
   std::vector<int64_t> quickKeyCategories() const { return slots_.slotCategories(); }
 
   void setAdvanceAfterLabelling(bool on);
-  bool advanceAfterLabelling() const;
   void setNextOrder(NextOrder order);
-  NextOrder nextOrder() const { return order_; }
   bool uncertaintyRankingReady() const { return ranking_ready_; }
   const std::vector<int64_t>& uncertaintyRanking() const { return ranking_.ranked; }
 
   // --- state, for the main window and tests (shortcuts are Qt::WindowShortcut, so keys work while the image
   // view has focus; every key is off while a text field has focus)
-  int annotatedTrainImages() const { return static_cast<int>(annotated_train_.size()); }
   int trainImages() const { return static_cast<int>(train_total_); }
   QString progressText() const;
   QString currentLabelText() const;

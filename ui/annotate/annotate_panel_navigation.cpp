@@ -80,7 +80,6 @@ void AnnotatePanel::goToNextUnannotated() {
 }
 
 void AnnotatePanel::setAdvanceAfterLabelling(bool on) { advance_toggle_->setChecked(on); }
-bool AnnotatePanel::advanceAfterLabelling() const { return advance_toggle_->isChecked(); }
 
 void AnnotatePanel::setNextOrder(NextOrder order) {
   if (order_ == order) return;

@@ -24,7 +24,6 @@ class LabelPaletteModel : public QAbstractListModel {
 
   void setCategories(const std::vector<Category>& categories);
   void setFilterText(const QString& text);
-  QString filterText() const { return filter_; }
   int totalCategories() const { return static_cast<int>(categories_.size()); }
 
   int64_t categoryIdAt(int row) const;      // -1 outside the rows

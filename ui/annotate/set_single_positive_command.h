@@ -22,8 +22,6 @@ class SetSinglePositiveCommand : public QUndoCommand {
   void redo() override;
   void undo() override;
 
-  int64_t imageId() const { return image_id_; }
-
  private:
   bool write(std::optional<int64_t> category, AnnotationSource source);
 

@@ -22,7 +22,6 @@ class FirstStepsGuide : public QFrame {
   bool stepDone(int step) const;
   QString stepsText() const;  // what the guide shows under its header (tests read it)
   void setExpanded(bool expanded);
-  bool isExpanded() const { return expanded_; }
 
  public Q_SLOTS:
   void refresh();

@@ -60,10 +60,6 @@ int ClassScoresModel::rowOfClass(int class_idx) const {
   return -1;
 }
 
-bool ClassScoresModel::isPredicted(int row) const {
-  return row >= 0 && row < rowCount() && rows_[static_cast<size_t>(row)].score >= threshold_;
-}
-
 int ClassScoresModel::rowCount(const QModelIndex& parent) const {
   return parent.isValid() ? 0 : static_cast<int>(rows_.size());
 }

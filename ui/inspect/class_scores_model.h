@@ -34,7 +34,6 @@ class ClassScoresModel : public QAbstractTableModel {
   int predictedCount() const;
   int classIdxAt(int row) const;          // -1 when out of range
   int rowOfClass(int class_idx) const;    // -1 when absent
-  bool isPredicted(int row) const;
 
   int rowCount(const QModelIndex& parent = {}) const override;
   int columnCount(const QModelIndex& parent = {}) const override;

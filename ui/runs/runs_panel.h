@@ -50,7 +50,6 @@ class RunsPanel : public QWidget {
   QSortFilterProxyModel* classProxy() const { return class_proxy_; }
   QTableView* classTable() const { return class_table_; }
   PrCurvePlot* prPlot() const { return pr_plot_; }
-  RunEvaluator* evaluator() const { return evaluator_; }
   QTabWidget* tabs() const { return tabs_; }
 
  public Q_SLOTS:

@@ -12,7 +12,6 @@ class RunsProxyModel : public EmptyLastProxyModel {
  public:
   explicit RunsProxyModel(RunsTableModel* source, QObject* parent = nullptr);
   void setShowConstantColumns(bool on);
-  bool showConstantColumns() const { return show_constant_; }
   int hiddenColumnCount() const;  // constant settings columns currently hidden
 
  protected:

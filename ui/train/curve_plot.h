@@ -59,7 +59,6 @@ class CurvePlot : public QWidget {
   void setSmoothing(double alpha);  // [0, 1); recomputes every smoothed line
   double smoothing() const { return alpha_; }
   void setLogScale(bool on);
-  bool logScale() const { return log_scale_; }
 
   bool exportCsv(const QString& path, QString* error = nullptr);  // long format: series,x_name,x,value
   bool exportPng(const QString& path, int width = 0, int height = 0);

@@ -32,7 +32,6 @@ class TrainForm : public QWidget {
   // Widgets tests and the panel address directly.
   QComboBox* presetBox() const { return preset_; }
   QComboBox* methodBox() const { return method_; }
-  QComboBox* backboneBox() const { return backbone_; }
   QComboBox* lossBox() const { return loss_; }
   QComboBox* labelsBox() const { return labels_; }
   // For a newly opened project: clears the run name, greys the label sources it lacks and moves off them.

@@ -121,7 +121,6 @@ TrainPanel::TrainPanel(ProjectSession* session, QWidget* parent) : QWidget(paren
   layout->addWidget(status_);
   layout->addWidget(split, 1);
 
-  probe_ = new LatencyProbe(this);
   detached_ = new DetachedRuns(this);
   connect(detached_, &DetachedRuns::finished, this,
           [this](qint64 run_id, const QString& project, const QString& status, const QString& message) {
@@ -191,7 +190,6 @@ void TrainPanel::shutdown() {
   if (training_) worker_->cancel();
   thread_->quit();  // processed once a running train() has returned
   thread_->wait();
-  probe_->stop();
   detached_->cancelAndWait();
 }
 
@@ -215,7 +213,6 @@ bool TrainPanel::detachRun() {
   thread_->setParent(nullptr);
   detached_->adopt(thread_, worker_, QFileInfo(run_project_).completeBaseName(), run_id_);
   createWorker();  // worker_ changes: whatever the old one still sends is no longer drawn here
-  probe_->stop();
   training_ = false;
   stopping_ = false;
   Q_EMIT statusMessage(tr("Run %1 of %2 keeps training in the background")
@@ -330,7 +327,6 @@ bool TrainPanel::startWith(const TrainRequest& request) {
                  .arg(QString::fromStdString(r.method), QString::fromStdString(r.loss),
                       QString::fromStdString(r.labels), QString::fromStdString(r.backbone)));
   updateButtons();
-  probe_->start();
   if (!thread_->isRunning()) thread_->start();
   QMetaObject::invokeMethod(worker_, [w = worker_, r] { w->train(r); }, Qt::QueuedConnection);
   Q_EMIT backgroundProgress(0, tr("Training: starting"));
@@ -425,7 +421,6 @@ void TrainPanel::onMessage(int level, const QString& text) { addMessage(level, t
 
 void TrainPanel::onRunFinished(qint64 run_id, const QString& worker_status, const QString& message) {
   plot_->flush();
-  probe_->stop();
   training_ = false;
   stopping_ = false;
   if (run_id <= 0) {

@@ -9,7 +9,6 @@
 #include <QWidget>
 
 #include "data/training/train_request.h"
-#include "train/latency_probe.h"
 #include "train/run_curves.h"
 
 class QLabel;
@@ -44,9 +43,6 @@ class TrainPanel : public QWidget {
   bool isTraining() const { return training_; }
   qint64 currentRunId() const { return run_id_; }
   QString lastStatus() const { return last_status_; }
-  // GUI event-loop lateness measured during the latest (or current) run.
-  LatencyStats latencyStats() const { return probe_->stats(); }
-
   TrainForm* form() const { return form_; }
   CurvePlot* curvePlot() const { return plot_; }
   RunsModel* runsModel() const { return runs_model_; }
@@ -119,7 +115,6 @@ class TrainPanel : public QWidget {
   QTabWidget* bottom_tabs_;
   QToolButton* settings_button_;
   QWidget* form_scroll_;
-  LatencyProbe* probe_;
   QThread* thread_ = nullptr;
   TrainingWorker* worker_ = nullptr;  // lives on thread_; deleted after the thread has stopped
   DetachedRuns* detached_;

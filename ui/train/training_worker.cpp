@@ -99,7 +99,6 @@ void TrainingWorker::cancel() {
 }
 
 void TrainingWorker::train(const TrainRequest& request) {
-  busy_ = true;
   callback_thread_ = nullptr;
   QString status = QStringLiteral("finished"), text;
   int64_t run_id = 0;
@@ -133,7 +132,6 @@ void TrainingWorker::train(const TrainRequest& request) {
     std::lock_guard<std::mutex> lock(token_mutex_);
     cancel_ = CancelToken();
   }
-  busy_ = false;
   Q_EMIT runFinished(run_id, status, text);
 }
 

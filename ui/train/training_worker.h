@@ -36,7 +36,6 @@ class TrainingWorker : public QObject {
   // Thread-safe. Stops at the next batch boundary; also stops a run that is queued but not started yet.
   // (Requests the token of the current or next run; train() hands it to the TrainingSession.)
   void cancel();
-  bool isBusy() const { return busy_.load(); }
   // The thread the engine's callbacks ran on during the latest run (for tests and assertions).
   QThread* callbackThread() const { return callback_thread_.load(); }
 
@@ -53,7 +52,6 @@ class TrainingWorker : public QObject {
   friend class Observer;
   std::mutex token_mutex_;  // guards replacing cancel_ (a new token per run) against cancel()
   CancelToken cancel_;      // of the run now training, or of the next one
-  std::atomic<bool> busy_{false};
   std::atomic<QThread*> callback_thread_{nullptr};
 };
 

@@ -9,7 +9,7 @@ namespace mls {
 
 namespace {
 
-// v1: DESIGN §2. Ids are COCO's (64-bit); categories carry a dense index 0..K-1 used by the models.
+// v1. Ids are COCO's, 64-bit (annotation ids reach ~9e11); categories carry a dense index 0..K-1 used by the models.
 const char* const kV1 = R"SQL(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE image_folders(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE);

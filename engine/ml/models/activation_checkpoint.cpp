@@ -4,7 +4,7 @@
 
 #include <utility>
 
-#include "ml/training/autocast_guard.h"
+#include "ml/autocast_guard.h"
 
 namespace mls {
 

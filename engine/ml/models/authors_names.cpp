@@ -72,17 +72,17 @@ AuthorsStateDict query2LabelNames(Query2Label& model, const NamedTensors& native
   out.arguments = {{"backbone", backbone_name},
                    {"num_class", std::to_string(c.num_classes)},
                    {"img_size", std::to_string(image_size)},
-                   {"hidden_dim", std::to_string(c.hidden_dim)},
-                   {"nheads", std::to_string(c.num_heads)},
-                   {"enc_layers", std::to_string(c.encoder_layers)},
-                   {"dec_layers", std::to_string(c.decoder_layers)},
-                   {"dim_feedforward", std::to_string(c.dim_feedforward)},
-                   {"dropout", c10::str(c.dropout)},
+                   {"hidden_dim", std::to_string(c.transformer.d_model)},
+                   {"nheads", std::to_string(c.transformer.num_heads)},
+                   {"enc_layers", std::to_string(c.transformer.num_encoder_layers)},
+                   {"dec_layers", std::to_string(c.transformer.num_decoder_layers)},
+                   {"dim_feedforward", std::to_string(c.transformer.dim_feedforward)},
+                   {"dropout", c10::str(c.transformer.dropout)},
                    {"position_embedding", "sine"},
                    {"pre_norm", "false"},
                    {"keep_input_proj", has_input_proj ? "true" : "false"},
-                   {"keep_first_self_attn_dec", c.query_self_attention ? "true" : "false"},
-                   {"keep_other_self_attn_dec", c.query_self_attention ? "true" : "false"}};
+                   {"keep_first_self_attn_dec", c.transformer.query_self_attention ? "true" : "false"},
+                   {"keep_other_self_attn_dec", c.transformer.query_self_attention ? "true" : "false"}};
   if (!resnet) {
     out.exact = false;
     out.notes.push_back("the '" + backbone_name + "' backbone has no counterpart in the authors' code: its tensors "

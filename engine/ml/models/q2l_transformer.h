@@ -19,8 +19,10 @@
 
 namespace mls {
 
+// Defaults: the official Query2Label COCO settings (main_mlc.py: hidden_dim 2048, nheads 4, enc_layers 1,
+// dec_layers 2, dim_feedforward 8192, dropout 0.1, no self-attention among the queries).
 struct Q2LTransformerOptions {
-  int64_t d_model = 2048;
+  int64_t d_model = 2048;  // hidden size of the tokens and label queries (main_mlc.py's hidden_dim)
   int64_t num_heads = 4;
   int64_t num_encoder_layers = 1;
   int64_t num_decoder_layers = 2;

@@ -17,38 +17,25 @@ Q2LConfig Q2LConfig::paperR101_448(int64_t num_classes) {
 Q2LConfig Q2LConfig::smallCpu(int64_t num_classes) {
   Q2LConfig c;
   c.num_classes = num_classes;
-  c.hidden_dim = 128;
-  c.num_heads = 4;
-  c.encoder_layers = 1;
-  c.decoder_layers = 2;
-  c.dim_feedforward = 256;
-  c.dropout = 0.1;
+  c.transformer.d_model = 128;
+  c.transformer.dim_feedforward = 256;  // heads, layers and dropout stay the official ones
   return c;
 }
 
 Query2Label::Query2Label(std::shared_ptr<Backbone> backbone, const Q2LConfig& config) : config_(config) {
   if (!backbone) throw std::invalid_argument("Query2Label needs a backbone");
   if (config.num_classes <= 0) throw std::invalid_argument("Query2Label needs at least one class");
-  if (config.hidden_dim <= 0 || config.hidden_dim % 4 != 0)  // d/2 sine features per axis, in sin/cos pairs
-    throw std::invalid_argument("Query2Label hidden size must be a positive multiple of 4, got " +
-                                std::to_string(config.hidden_dim));
+  const int64_t d = config.transformer.d_model;
+  if (d <= 0 || d % 4 != 0)  // d/2 sine features per axis, in sin/cos pairs
+    throw std::invalid_argument("Query2Label hidden size must be a positive multiple of 4, got " + std::to_string(d));
   backbone_ = register_module("backbone", std::move(backbone));
   const int64_t channels = backbone_->outChannels();
-  if (channels != config.hidden_dim)
-    input_proj_ = register_module(
-        "input_proj", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, config.hidden_dim, 1)));
+  if (channels != d)
+    input_proj_ = register_module("input_proj", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, d, 1)));
 
-  Q2LTransformerOptions t;
-  t.d_model = config.hidden_dim;
-  t.num_heads = config.num_heads;
-  t.num_encoder_layers = config.encoder_layers;
-  t.num_decoder_layers = config.decoder_layers;
-  t.dim_feedforward = config.dim_feedforward;
-  t.dropout = config.dropout;
-  t.query_self_attention = config.query_self_attention;
-  transformer_ = register_module("transformer", Q2LTransformer(t));
-  query_embed_ = register_module("query_embed", torch::nn::Embedding(config.num_classes, config.hidden_dim));
-  fc_ = register_module("fc", GroupWiseLinear(config.num_classes, config.hidden_dim));
+  transformer_ = register_module("transformer", Q2LTransformer(config.transformer));
+  query_embed_ = register_module("query_embed", torch::nn::Embedding(config.num_classes, d));
+  fc_ = register_module("fc", GroupWiseLinear(config.num_classes, d));
 }
 
 ModelOutput Query2Label::forward(const torch::Tensor& images, bool want_attention) {
@@ -65,7 +52,7 @@ ModelOutput Query2Label::forward(const torch::Tensor& images, bool want_attentio
 
   ModelOutput result;
   result.logits = fc_->forward(out.first);
-  if (want_attention) result.attention = out.second.reshape({b, config_.num_heads, config_.num_classes, h, w});
+  if (want_attention) result.attention = out.second.reshape({b, config_.transformer.num_heads, config_.num_classes, h, w});
   return result;
 }
 

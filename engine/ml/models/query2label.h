@@ -17,13 +17,7 @@ namespace mls {
 
 struct Q2LConfig {
   int64_t num_classes = 80;
-  int64_t hidden_dim = 2048;
-  int64_t num_heads = 4;
-  int64_t encoder_layers = 1;
-  int64_t decoder_layers = 2;
-  int64_t dim_feedforward = 8192;
-  double dropout = 0.1;
-  bool query_self_attention = false;  // official: removed in every decoder layer
+  Q2LTransformerOptions transformer;  // hidden size, heads, layers, dropout: the official defaults
   SineEncodingOptions position;       // temperature 10000, normalised, scale 2*pi
 
   // The paper's COCO R101-448 setup (official defaults).

@@ -7,9 +7,9 @@
 #include <stdexcept>
 #include <vector>
 
+#include "ml/autocast_guard.h"
 #include "ml/models/activation_checkpoint.h"
 #include "ml/models/frozen_batch_norm.h"
-#include "ml/training/autocast_guard.h"
 
 namespace mls {
 namespace {

@@ -21,7 +21,7 @@
 #include "ml/label_estimator.h"
 #include "ml/models/backbone.h"
 #include "ml/models/multilabel_model.h"
-#include "ml/training/autocast_guard.h"
+#include "ml/autocast_guard.h"
 #include "ml/training/grad_scaler.h"
 #include "ml/training/grouped_optimizer.h"
 #include "ml/training/model_ema.h"

@@ -1,4 +1,4 @@
-#include "ml/training/autocast_guard.h"
+#include "ml/autocast_guard.h"
 
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>

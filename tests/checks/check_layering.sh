@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The README's dependency rules, checked on the sources: engine/ is Qt-free, engine/ml has no OpenCV or
+# SQLite, the models do not reach into the trainer (engine/ml/models must not include ml/training/), and
+# <torch/torch.h> (slow to parse) stays out of engine headers other than the precompiled one and *_impl.h.
+set -uo pipefail
+root="${1:-$(dirname "$0")/../..}"
+cd "$root" || exit 2
+status=0
+violations() {  # rule, pattern, paths...
+  local rule="$1" pattern="$2"
+  shift 2
+  local hits
+  hits=$(grep -rnE --include='*.h' --include='*.cpp' "$pattern" "$@")
+  if [ -n "$hits" ]; then
+    echo "layering: $rule"
+    echo "$hits"
+    status=1
+  fi
+}
+violations "engine/ includes Qt" '^#include <Q' engine
+violations "engine/ml includes OpenCV or SQLite" '^#include <(opencv|sqlite)' engine/ml
+violations "engine/ml/models includes the trainer's headers" '^#include "ml/training/' engine/ml/models
+torch_headers=$(grep -rlE --include='*.h' '^#include <torch/torch.h>' engine | grep -vE '(torch_pch|_impl)\.h$')
+if [ -n "$torch_headers" ]; then
+  echo "layering: engine headers include <torch/torch.h>"
+  echo "$torch_headers"
+  status=1
+fi
+[ $status -eq 0 ] && echo "layering: ok"
+exit $status
