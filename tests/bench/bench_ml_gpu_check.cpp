@@ -174,7 +174,7 @@ struct ParityModel {
 
 std::shared_ptr<mls::MultiLabelModel> smallQ2L() {
   auto c = mls::Q2LConfig::smallCpu(20);
-  c.dropout = 0;  // dropout masks differ between devices; everything else must match
+  c.transformer.dropout = 0;  // dropout masks differ between devices; everything else must match
   return std::make_shared<mls::Query2Label>(std::make_shared<mls::TinyCnn>(), c);
 }
 
@@ -184,7 +184,7 @@ std::shared_ptr<mls::MultiLabelModel> paperQ2L() {
   bo.frozen_bn = true;  // the official R101 setup
   bo.freeze_stem = true;
   auto c = mls::Q2LConfig::paperR101_448(80);
-  c.dropout = 0;
+  c.transformer.dropout = 0;
   return std::make_shared<mls::Query2Label>(mls::makeBackbone(bo), c);
 }
 
