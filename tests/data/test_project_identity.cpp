@@ -168,6 +168,44 @@ class TestProjectIdentity : public QObject {
     expectRefusedUnchanged(p, expected.c_str(), false);
   }
 
+  // A view or virtual table runs SQL the file chose inside our queries: `info` on a project whose labels table
+  // is a view over an endless recursive CTE never returned (a hand-made seed of tests/fuzz/fuzz_project_open,
+  // which reports it as a timeout). Such files are refused at open, before the first query.
+  void viewsAndVirtualTablesAreRefusedUnchanged() {
+    const auto view = path("view.mlsproj");
+    {
+      ProjectStore s(view);
+      fill(s);
+    }
+    {
+      Database db(view);
+      db.exec("DROP TABLE labels");
+      db.exec("CREATE VIEW labels AS WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) "
+              "SELECT x AS image_id, x AS category_id FROM n");
+    }
+    expectRefusedUnchanged(view, "contains a view ('labels'), which Multi-Label Studio projects never have", false);
+
+    const auto virtual_table = path("virtual.mlsproj");
+    { ProjectStore s(virtual_table); }
+    {
+      Database db(virtual_table);
+      db.exec("DROP TABLE categories");
+      db.exec("CREATE VIRTUAL TABLE categories USING fts5(id, name, supercategory, idx)");
+    }
+    expectRefusedUnchanged(virtual_table, "contains a virtual table ('categories')", false);
+
+    const auto odd_name = path("odd_name.mlsproj");
+    { ProjectStore s(odd_name); }
+    { Database db(odd_name); db.exec("CREATE VIEW \"two\nlines\" AS SELECT 1"); }
+    expectRefusedUnchanged(odd_name, "contains a view ('two?lines')", false);
+
+    const QString seed = QStringLiteral(MLS_SOURCE_DIR "/tests/fuzz/corpus/fuzz_project_open/hostile_recursive_view.mlsproj");
+    const auto copy = path("fuzz_seed.mlsproj");
+    QVERIFY(QFile::copy(seed, QString::fromStdString(copy)));
+    QFile::setPermissions(QString::fromStdString(copy), QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    expectRefusedUnchanged(copy, "contains a view ('labels')", false);
+  }
+
   void readOnlyModeNeverWrites() {
     const auto p = path("ro.mlsproj");
     {

@@ -11,7 +11,7 @@ constexpr int kSchemaVersion = 2;
 void migrateSchema(Database& db);
 int readSchemaVersion(Database& db);
 // Throws unless this build can use the file as it is: never a newer schema; read-only also no older one
-// (it cannot be migrated without writing). Called before the first write.
+// (it cannot be migrated without writing); never views or virtual tables. Called before the first write.
 void requireReadableSchema(Database& db, bool read_only);
 
 }  // namespace mls
