@@ -163,6 +163,39 @@ class TestCocoImport : public QObject {
     QCOMPARE(std::count(m.begin(), m.end(), true), 20);
   }
 
+  // Numbers out of range (tests/fuzz/fuzz_coco_import under UBSan: a width of 1e300 was converted to int
+  // unchecked, which is undefined behaviour): a width or height outside [0, INT_MAX] is unknown (0), never
+  // wrapped or negative; an id written as a decimal must be whole and within 2^53, where doubles still hold
+  // every integer. Floats of more than 19 digits read as 0 through simdjson's number type (its issue #2099):
+  // 12345678901234567890.0 is refused, not imported as image 0.
+  void outOfRangeNumbers() {
+    const auto coco = readCocoFile(write("numbers.json", R"({"images":[
+      {"id":1,"file_name":"a.jpg","width":1e300,"height":-1e300},
+      {"id":2,"file_name":"b.jpg","width":4294967297,"height":-5},
+      {"id":-9007199254740992.0,"file_name":"c.jpg","width":18446744073709551615,"height":2147483647},
+      {"id":3,"file_name":"d.jpg","width":12.7,"height":8},
+      {"id":4,"file_name":"e.jpg","width":640.00000000000000000001,"height":1e2}], "categories":[]})"));
+    QCOMPARE(coco.images.size(), size_t(5));
+    QCOMPARE(coco.images[0].width, 0);
+    QCOMPARE(coco.images[0].height, 0);
+    QCOMPARE(coco.images[1].width, 0);
+    QCOMPARE(coco.images[1].height, 0);
+    QCOMPARE(coco.images[2].id, int64_t(-9007199254740992));
+    QCOMPARE(coco.images[2].width, 0);
+    QCOMPARE(coco.images[2].height, 2147483647);
+    QCOMPARE(coco.images[3].width, 12);
+    QCOMPARE(coco.images[4].width, 640);
+    QCOMPARE(coco.images[4].height, 100);
+    const char* not_whole = "'id' must be an integer (written with a fraction or exponent: whole and at most 2^53)";
+    expectFailure(R"({"images":[{"id":1e300,"file_name":"a.jpg"}],"categories":[]})", not_whole);
+    expectFailure(R"({"images":[{"id":-9223372036854775808.0,"file_name":"a.jpg"}],"categories":[]})", not_whole);
+    expectFailure(R"({"images":[{"id":12345678901234567.0,"file_name":"a.jpg"}],"categories":[]})", not_whole);
+    expectFailure(R"({"images":[{"id":12345678901234567890.0,"file_name":"a.jpg"}],"categories":[]})", not_whole);
+    expectFailure(R"({"images":[{"id":1.5,"file_name":"a.jpg"}],"categories":[]})", not_whole);
+    expectFailure(R"({"images":[{"id":9223372036854775808,"file_name":"a.jpg"}],"categories":[]})",
+                  "'id' must be a 64-bit integer");
+  }
+
   void malformedJsonReportsOffset() { expectFailure(R"({"images": [ {"id": 1,, }]})", "malformed JSON at byte 23"); }
   void truncatedJson() { expectFailure(std::string(kSmall).substr(0, 120), "malformed JSON at byte"); }
   void notAnObject() { expectFailure("[1,2]", "top level must be a JSON object"); }

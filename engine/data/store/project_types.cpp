@@ -17,7 +17,7 @@ Split parseSplit(const std::string& name) {
   if (name == "train") return Split::Train;
   if (name == "val") return Split::Val;
   if (name == "test") return Split::Test;
-  throw std::invalid_argument("unknown split '" + name + "' (expected train, val or test)");
+  throw std::invalid_argument("unknown split '" + oneLine(name) + "' (expected train, val or test)");
 }
 
 const char* sourceName(AnnotationSource source) {
@@ -33,7 +33,24 @@ AnnotationSource parseSource(const std::string& name) {
   if (name == "user") return AnnotationSource::User;
   if (name == "generated") return AnnotationSource::Generated;
   if (name == "accepted-suggestion") return AnnotationSource::AcceptedSuggestion;
-  throw std::invalid_argument("unknown annotation source '" + name + "'");
+  throw std::invalid_argument("unknown annotation source '" + oneLine(name) + "'");
+}
+
+std::string oneLine(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  bool after_break = false;
+  for (char c : text) {
+    if (c == '\n' || c == '\r') {
+      if (!after_break) out += ' ';
+      after_break = true;
+      continue;
+    }
+    if (after_break && (c == ' ' || c == '\t')) continue;
+    after_break = false;
+    out += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
+  }
+  return out;
 }
 
 bool staysInsideFolder(const std::string& file_name) {

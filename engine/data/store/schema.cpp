@@ -85,13 +85,6 @@ const std::vector<const char*>& migrations() {
   return list;
 }
 
-// A name from the file, printable on one line.
-std::string printable(const std::string& name) {
-  std::string out;
-  for (char c : name) out += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
-  return out;
-}
-
 // Our schema has no views or virtual tables. In a file from elsewhere they would run SQL of the file's
 // choosing inside every query we make (a view `labels` over an endless recursive CTE hangs `info`), so the
 // file is refused before the first query (https://www.sqlite.org/security.html, untrusted database files).
@@ -101,7 +94,7 @@ void requireOwnSchemaObjects(Database& db) {
       "LIMIT 1");
   if (!st.step()) return;
   const std::string kind = st.text(0) == "view" ? "a view" : "a virtual table";
-  throw DatabaseError("contains " + kind + " ('" + printable(st.text(1)) +
+  throw DatabaseError("contains " + kind + " ('" + oneLine(st.text(1)) +
                       "'), which Multi-Label Studio projects never have");
 }
 

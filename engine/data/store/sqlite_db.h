@@ -6,14 +6,18 @@
 #include <stdexcept>
 #include <string>
 
+#include "data/store/project_types.h"
+
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace mls {
 
+// The message is folded onto one line: SQLite quotes the schema's SQL, line breaks included, in some errors
+// ("malformed database schema (x) - unrecognized token: ..."; found by tests/fuzz/fuzz_project_open).
 class DatabaseError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit DatabaseError(const std::string& what) : std::runtime_error(oneLine(what)) {}
 };
 
 class Statement {
