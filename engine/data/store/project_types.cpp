@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "data/store/one_line.h"
+
 namespace mls {
 
 const char* splitName(Split split) {
@@ -34,23 +36,6 @@ AnnotationSource parseSource(const std::string& name) {
   if (name == "generated") return AnnotationSource::Generated;
   if (name == "accepted-suggestion") return AnnotationSource::AcceptedSuggestion;
   throw std::invalid_argument("unknown annotation source '" + oneLine(name) + "'");
-}
-
-std::string oneLine(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  bool after_break = false;
-  for (char c : text) {
-    if (c == '\n' || c == '\r') {
-      if (!after_break) out += ' ';
-      after_break = true;
-      continue;
-    }
-    if (after_break && (c == ' ' || c == '\t')) continue;
-    after_break = false;
-    out += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
-  }
-  return out;
 }
 
 bool staysInsideFolder(const std::string& file_name) {

@@ -90,10 +90,6 @@ struct ImageFolderInfo {
 // COCO's file_name is joined to the folder; "../x.jpg" or "/etc/passwd" would read files outside it.
 bool staysInsideFolder(const std::string& file_name);
 
-// `text` on one line: line breaks (and the indentation after them) become one space, other control characters
-// a space. Error messages quote text from files (schema SQL, stored values) and are shown on one line.
-std::string oneLine(const std::string& text);
-
 struct RunRecord {
   int64_t id = 0;
   std::string name, method, config, status, message, checkpoint_dir;

@@ -94,7 +94,7 @@ void requireOwnSchemaObjects(Database& db) {
       "LIMIT 1");
   if (!st.step()) return;
   const std::string kind = st.text(0) == "view" ? "a view" : "a virtual table";
-  throw DatabaseError("contains " + kind + " ('" + oneLine(st.text(1)) +
+  throw DatabaseError("contains " + kind + " ('" + st.text(1) +
                       "'), which Multi-Label Studio projects never have");
 }
 

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "data/store/project_types.h"
+#include "data/store/one_line.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
