@@ -135,7 +135,7 @@ void addTrain(CLI::App& app) {
   cmd->add_option("--run-name", r->run_name, "Name of the run");
   cmd->add_option("--resume", r->resume, "Continue run (id or name) from its last checkpoint");
   cmd->add_option("--grad-accum", r->grad_accum, "Optimizer step every N batches")->capture_default_str();
-  cmd->add_option("--early-stop", r->early_stop, "Stop after N epochs without val improvement (0 = off)");
+  cmd->add_option("--early-stop", r->early_stop, "Stop once more than N epochs pass without val improvement (Q2L's rule; 0 = off)");
   cmd->add_option("--workers", r->workers, "Image decoding threads (default: 2 on the CPU, up to 8 with CUDA)");
   // An explicit 0 (`--epochs 0`) is an error, not the default that 0 stands for inside TrainRequest.
   const std::vector<std::pair<CLI::Option*, std::function<double()>>> explicit_values = {

@@ -121,7 +121,16 @@ class TestTrainingRecipe : public QObject {
     r.linear_init = 25;
     const auto recipe = trainingRecipe(r, facts(80));
     QCOMPARE(recipe.linear_init.epochs, 25);
-    QCOMPARE(recipe.linear_init.lr, 1e-5 * 100.0);
+    // The MLSPL code's linear_init_params for COCO: ROLE lr 1e-3 batch 16, AN-LS (and the others) 1e-4 batch 8,
+    // whatever the fine-tuning lr.
+    QCOMPARE(recipe.linear_init.lr, 1e-3);
+    QCOMPARE(recipe.linear_init.batch, 16);
+    auto an = resolved("mlspl", "an-ls", "single", "resnet50");
+    an.linear_init = 25;
+    an.lr = 1e-2;
+    const auto an_recipe = trainingRecipe(an, facts(80));
+    QCOMPARE(an_recipe.linear_init.lr, 1e-4);
+    QCOMPARE(an_recipe.linear_init.batch, 8);
 
     auto q2l = resolved("q2l", "asl", "full", "resnet50");
     q2l.linear_init = 5;

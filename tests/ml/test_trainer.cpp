@@ -19,6 +19,7 @@
 #include "ml/models/query2label.h"
 #include "ml/models/tiny_cnn.h"
 #include "ml/tensor_batch_source.h"
+#include "ml/training/early_stop.h"
 #include "ml/training/grad_scaler.h"
 #include "ml/training/grouped_optimizer.h"
 #include "ml/training/model_ema.h"
@@ -120,21 +121,57 @@ struct Recorder : TrainObserver {
   std::vector<ProgressInfo> progress;
   std::vector<std::pair<MessageLevel, std::string>> messages;
   std::vector<std::string> checkpoints;
+  std::vector<int> checkpoint_epochs, removed_epochs;
+  std::vector<std::pair<int, int64_t>> resumed;
   std::function<void(const StepInfo&)> step_hook;
+  std::function<void(const EpochInfo&)> epoch_hook;
 
   void onStep(const StepInfo& s) override {
     steps.push_back(s);
     if (step_hook) step_hook(s);
   }
-  void onEpoch(const EpochInfo& e) override { epochs.push_back(e); }
+  void onEpoch(const EpochInfo& e) override {
+    epochs.push_back(e);
+    if (epoch_hook) epoch_hook(e);
+  }
+  void onCheckpointRemoved(int epoch, const std::string&) override { removed_epochs.push_back(epoch); }
+  void onResumed(int epoch, int64_t global_step) override { resumed.emplace_back(epoch, global_step); }
   void onProgress(const ProgressInfo& p) override { progress.push_back(p); }
   void onMessage(MessageLevel l, const std::string& m) override { messages.emplace_back(l, m); }
-  void onCheckpoint(int, const std::string& path, double) override { checkpoints.push_back(path); }
+  void onCheckpoint(int epoch, const std::string& path, double) override {
+    checkpoints.push_back(path);
+    checkpoint_epochs.push_back(epoch);
+  }
   bool saidSomething(const std::string& needle) const {
     for (const auto& m : messages)
       if (m.second.find(needle) != std::string::npos) return true;
     return false;
   }
+};
+
+// Validation features whose labels are the true ones at validation number `good` (1-based) and inverted at
+// every other: that validation scores best, whatever training does, and the ones after it score worse.
+class FlippingLabelsSource : public BatchSource {
+ public:
+  FlippingLabelsSource(torch::Tensor features, torch::Tensor labels, int good)
+      : features_(std::move(features)), labels_(std::move(labels)), good_(good) {}
+  int64_t size() const override { return features_.size(0); }
+  int64_t numClasses() const override { return labels_.size(1); }
+  void startEpoch(int) override {
+    ++validations_;
+    done_ = false;
+  }
+  std::optional<Batch> next() override {
+    if (done_) return std::nullopt;
+    done_ = true;
+    return Batch{features_, validations_ == good_ ? labels_ : 1 - labels_, torch::arange(size())};
+  }
+
+ private:
+  torch::Tensor features_, labels_;
+  int good_;
+  int validations_ = 0;
+  bool done_ = true;
 };
 
 // Yields NaN images: the loss must become NaN on the first batch.
@@ -579,12 +616,149 @@ class TestTrainer : public QObject {
     Trainer trainer(tinyMlspl(2), o, &rec);
     const auto result = trainer.fit(train_src, &val_src);
     QVERIFY(result.early_stopped);
-    QCOMPARE(result.epochs_run, 3);
+    // Q2L's rule: more than 2 epochs after the best one (and no EMA to wait for) -> after epoch 4.
+    QCOMPARE(result.epochs_run, 4);
     QCOMPARE(result.best_epoch, 1);
-    QVERIFY(rec.epochs[0].improved && !rec.epochs[1].improved && !rec.epochs[2].improved);
-    QCOMPARE(rec.epochs[2].val_map, 100.0);
+    QVERIFY(rec.epochs[0].improved && !rec.epochs[1].improved && !rec.epochs[2].improved && !rec.epochs[3].improved);
+    QCOMPARE(rec.epochs[3].val_map, 100.0);
     QVERIFY(rec.saidSomething("mixed precision needs CUDA"));
     QVERIFY(rec.saidSomething("early stop"));
+  }
+
+  // main_mlc.py of SlongLiu/query2labels on scripted (raw, EMA) mAPs: the epoch at which it would break.
+  void earlyStopFollowsQ2lOnScriptedMaps() {
+    const double none = std::numeric_limits<double>::quiet_NaN();
+    auto stopEpoch = [](const std::vector<double>& raw, const std::vector<double>& ema, int patience) {
+      ValidationHistory h;
+      for (size_t i = 0; i < raw.size(); ++i)
+        if (recordValidation(h, static_cast<int>(i) + 1, raw[i], ema[i], patience).stop) return static_cast<int>(i) + 1;
+      return 0;
+    };
+    // The EMA takes over at epoch 3 and peaks at 4: stop once more than 2 epochs have passed since then.
+    QCOMPARE(stopEpoch({50, 52, 51, 51, 51, 51, 51, 51}, {49, 50, 53, 53.5, 53.4, 53.4, 53.4, 53.4}, 2), 7);
+    // A raw best later than the overall best restarts the count: the raw 45 at epoch 3 never beats the EMA's 60.
+    QCOMPARE(stopEpoch({40, 41, 45, 44, 44, 44, 44}, {60, 59, 58, 57, 56, 55, 54}, 2), 6);
+    // An EMA still improving (though below the best) holds the stop back until it stalls.
+    QCOMPARE(stopEpoch({70, 60, 60, 60, 60, 60, 60}, {50, 51, 52, 53, 54, 53.5, 53}, 2), 6);
+    // No EMA: only the raw mAP counts. patience 0 never stops.
+    QCOMPARE(stopEpoch({50, 52, 51, 51, 51, 51}, {none, none, none, none, none, none}, 2), 5);
+    QCOMPARE(stopEpoch({50, 49, 48, 47, 46, 45}, {none, none, none, none, none, none}, 0), 0);
+
+    // The verdict's other parts: which weights won and whether they are the best so far.
+    ValidationHistory h;
+    auto v = recordValidation(h, 1, 50, 49, 8);
+    QVERIFY(v.improved && !v.ema_won && !v.stop);
+    v = recordValidation(h, 2, 48, 51, 8);
+    QVERIFY(v.improved && v.ema_won);
+    QCOMPARE(h.best_map, 51.0);
+    QCOMPARE(h.best_epoch, 2);
+    QCOMPARE(h.best_raw_epoch, 1);
+    v = recordValidation(h, 3, 50.5, 50.9, 8);
+    QVERIFY(!v.improved && v.ema_won);
+  }
+
+  // MLSPL code: the linear phase hands its best validation epoch's classifier and label estimator on.
+  void linearPhaseEndsWithItsBestEpoch() {
+    const auto train = makeBlobs(96, 71);
+    const auto val = makeBlobs(48, 72);
+    auto model = tinyMlspl(8);
+    torch::Tensor train_features, val_features;
+    {
+      torch::NoGradGuard g;
+      model->eval();
+      train_features = model->pooledFeatures(train.images);
+      val_features = model->pooledFeatures(val.images);
+    }
+    const auto observed = singlePositives(train.labels, 3);
+    TensorBatchSource train_src(train_features, observed, 16, true, 1);
+    FlippingLabelsSource val_src(val_features, val.labels, /*good=*/2);
+    auto o = cpuOptions();
+    o.optimizer = "adam";
+    o.loss.kind = LossKind::ROLE;
+    o.loss.expected_positives = 1.6;
+    Recorder rec;
+    Trainer trainer(model, o, &rec);
+    trainer.setObservedLabels(observed);
+    std::vector<std::vector<torch::Tensor>> heads;
+    std::vector<torch::Tensor> estimates;
+    rec.epoch_hook = [&](const EpochInfo&) {
+      std::vector<torch::Tensor> head;
+      for (const auto& p : trainer.model().headParameters()) head.push_back(p.detach().clone());
+      heads.push_back(head);
+      estimates.push_back(trainer.labelEstimates().clone());
+    };
+    trainer.fitLinear(train_src, &val_src, 5, 1e-2);
+
+    QCOMPARE(rec.epochs.size(), size_t(5));
+    QVERIFY(rec.epochs[1].improved);
+    for (size_t e = 2; e < 5; ++e) QVERIFY2(rec.epochs[e].val_map < rec.epochs[1].val_map, qPrintable(QString::number(e)));
+    const auto head = trainer.model().headParameters();
+    QCOMPARE(head.size(), heads[1].size());
+    for (size_t i = 0; i < head.size(); ++i) {
+      QVERIFY(torch::equal(head[i], heads[1][i]));  // epoch 2's, not the last epoch's
+      QVERIFY(!torch::equal(head[i], heads[4][i]));
+    }
+    QVERIFY(torch::equal(trainer.labelEstimates(), estimates[1]));
+    QVERIFY(!torch::equal(trainer.labelEstimates(), estimates[4]));
+    QVERIFY(rec.saidSomething("continuing from epoch 2"));
+  }
+
+  // One numbering for the whole run: the linear phase's epochs and steps first, fit()'s after them, kept
+  // by checkpoints across a resume; pruned checkpoints are reported.
+  void runNumberingSpansLinearPhaseAndResume() {
+    const auto train = makeBlobs(48, 81);
+    const auto val = makeBlobs(32, 82);
+    QTemporaryDir dir;
+    auto o = cpuOptions();
+    o.epochs = 3;
+    o.loss.kind = LossKind::BCE;
+    o.checkpoint_dir = dir.path().toStdString();
+    o.keep_last_checkpoints = 2;
+    auto model = tinyMlspl(9);
+    torch::Tensor train_features, val_features;
+    {
+      torch::NoGradGuard g;
+      model->eval();
+      train_features = model->pooledFeatures(train.images);
+      val_features = model->pooledFeatures(val.images);
+    }
+    TensorBatchSource feature_src(train_features, train.labels, 16, true, 1);  // 3 steps
+    TensorBatchSource val_feature_src(val_features, val.labels, 32);
+    TensorBatchSource train_src(train.images, train.labels, 16, true, 2);  // 3 steps
+    TensorBatchSource val_src(val.images, val.labels, 32);
+    Recorder rec;
+    {
+      Trainer trainer(model, o, &rec);
+      trainer.fitLinear(feature_src, &val_feature_src, 2, 1e-2);
+      const auto result = trainer.fit(train_src, &val_src);
+      QCOMPARE(result.epochs_run, 3);
+      QVERIFY(result.best_epoch >= 3 && result.best_epoch <= 5);
+    }
+    QCOMPARE(rec.epochs.size(), size_t(5));
+    for (size_t i = 0; i < rec.epochs.size(); ++i) QCOMPARE(rec.epochs[i].epoch, static_cast<int>(i) + 1);
+    QCOMPARE(rec.steps.size(), size_t(15));
+    for (size_t i = 0; i < rec.steps.size(); ++i) {
+      QCOMPARE(rec.steps[i].global_step, static_cast<int64_t>(i) + 1);
+      QCOMPARE(rec.steps[i].epoch, static_cast<int>(i / 3) + 1);
+    }
+    QCOMPARE(rec.checkpoint_epochs, (std::vector<int>{3, 4, 5}));
+    QCOMPARE(rec.removed_epochs, (std::vector<int>{3}));  // keep the last 2
+    QVERIFY(!QFile::exists(dir.filePath("epoch_003.pt")));
+    QVERIFY(QFile::exists(dir.filePath("epoch_004.pt")) && QFile::exists(dir.filePath("epoch_005.pt")));
+
+    // Resumed after run epoch 4 (fit()'s 2nd): the next epoch is 5 and its first step 13, as the first time.
+    Recorder again;
+    Trainer resumed(tinyMlspl(10), o, &again);
+    resumed.resumeFrom(dir.filePath("epoch_004.pt").toStdString());
+    QCOMPARE(again.resumed, (std::vector<std::pair<int, int64_t>>{{4, 12}}));
+    const auto result = resumed.fit(train_src, &val_src);
+    QCOMPARE(result.epochs_run, 1);
+    QCOMPARE(again.epochs.size(), size_t(1));
+    QCOMPARE(again.epochs[0].epoch, 5);
+    QCOMPARE(again.steps.front().global_step, int64_t(13));
+    QCOMPARE(again.steps.front().epoch, 5);
+    QVERIFY(std::abs(again.epochs[0].train_loss - rec.epochs[4].train_loss) < 1e-6);
+    QCOMPARE(again.checkpoint_epochs, (std::vector<int>{5}));
   }
 };
 

@@ -120,7 +120,7 @@ TrainForm::TrainForm(QWidget* parent) : QWidget(parent) {
   grad_accum_ = spin(1, 256, 1);
   early_stop_ = spin(-1, 1000, -1);
   early_stop_->setSpecialValueText(tr("method default"));
-  early_stop_->setToolTip(tr("Stop after N epochs without val mAP improvement (0 = never; Q2L default 8)"));
+  early_stop_->setToolTip(tr("Stop once more than N epochs pass without val mAP improvement (Q2L's rule; 0 = never; Q2L default 8)"));
   workers_ = spin(-1, 64, -1);
   workers_->setSpecialValueText(tr("auto"));
   workers_->setToolTip(tr("Image decoding threads (auto: 2 on the CPU, up to 8 with CUDA)"));

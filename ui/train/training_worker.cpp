@@ -18,11 +18,8 @@ class TrainingWorker::Observer : public TrainObserver {
 
   void onStep(const StepInfo& s) override {
     announceRun();
-    // MLSPL LinearInit trains a linear phase first and then restarts epoch and step counts for the end-to-end
-    // phase; continue the numbering so the curves run on instead of drawing over themselves.
-    if (s.global_step + step_offset_ <= last_step_) step_offset_ = last_step_;
-    last_step_ = s.global_step + step_offset_;
-    pending_.push_back({last_step_, s.epoch + epoch_offset_, s.loss});
+    // The trainer numbers steps and epochs over the whole run (LinearInit's phases, resumes): drawn as they come.
+    pending_.push_back({s.global_step, s.epoch, s.loss});
     // The last batch of an epoch goes out now: validation may take a while before the next callback.
     if (s.step >= s.steps_per_epoch || std::chrono::steady_clock::now() - last_steps_ >= kEmitInterval) flushSteps();
   }
@@ -39,11 +36,7 @@ class TrainingWorker::Observer : public TrainObserver {
     announceRun();
     flushSteps();
     worker_.callback_thread_ = QThread::currentThread();
-    if (e.epoch + epoch_offset_ <= last_epoch_) epoch_offset_ = last_epoch_;
-    EpochInfo shifted = e;
-    shifted.epoch = e.epoch + epoch_offset_;
-    last_epoch_ = shifted.epoch;
-    Q_EMIT worker_.epochFinished(session_ ? session_->runId() : 0, shifted);
+    Q_EMIT worker_.epochFinished(session_ ? session_->runId() : 0, e);
   }
 
   void onMessage(MessageLevel level, const std::string& text) override {
@@ -80,8 +73,6 @@ class TrainingWorker::Observer : public TrainObserver {
   std::chrono::steady_clock::time_point last_steps_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_progress_{};
   bool announced_ = false;
-  int64_t last_step_ = 0, step_offset_ = 0;
-  int last_epoch_ = 0, epoch_offset_ = 0;
 };
 
 TrainingWorker::TrainingWorker(QObject* parent) : QObject(parent) {

@@ -118,6 +118,12 @@ class ProjectStore {
   // not remove (the rows are gone either way). Throws UnknownIdError.
   std::vector<std::string> deleteRun(int64_t run_id);
   std::vector<RunStats> runStats();  // one per run, ordered by id
+  // Resuming a run (project_store_runs.cpp): drops its metrics recorded after run epoch `epoch` or step
+  // `step` and its checkpoint rows after `epoch`, in one transaction, so the resumed epochs replace them.
+  void discardRunProgressAfter(int64_t run_id, int epoch, int64_t step);
+  void removeCheckpoint(int64_t run_id, int epoch);  // the row only; no-op when absent
+  // The run's checkpoints whose file exists, by epoch; rows naming a missing file are deleted.
+  std::vector<CheckpointRecord> existingCheckpoints(int64_t run_id);
 
   // --- stored predictions (per-class scores) for inspection and annotation suggestions
   void storePredictions(int64_t run_id, const std::vector<std::pair<int64_t, std::vector<float>>>& scores);

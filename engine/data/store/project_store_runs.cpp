@@ -16,6 +16,15 @@ void requireChange(Database& db, int64_t run_id) {
   if (db.changes() == 0) throw UnknownIdError("unknown run id " + std::to_string(run_id));
 }
 
+// A recorded path: relative ones are relative to the project's folder.
+fs::path resolvePath(const std::string& project_dir, const std::string& p) {
+  fs::path path(p);
+  if (path.is_relative()) path = fs::path(project_dir) / path;
+  path = path.lexically_normal();
+  if (!path.has_filename()) path = path.parent_path();  // "…/run_3/" names the folder too
+  return path;
+}
+
 }  // namespace
 
 void ProjectStore::renameRun(int64_t run_id, const std::string& name) {
@@ -48,13 +57,7 @@ std::vector<std::string> ProjectStore::deleteRun(int64_t run_id) {
 
   // Files after the rows: a failure here leaves stray files, never a listed run whose checkpoints are gone.
   std::vector<std::string> failed;
-  auto resolve = [&](const std::string& p) {
-    fs::path path(p);
-    if (path.is_relative()) path = fs::path(projectDir()) / path;
-    path = path.lexically_normal();
-    if (!path.has_filename()) path = path.parent_path();  // "…/run_3/" names the folder too
-    return path;
-  };
+  auto resolve = [&](const std::string& p) { return resolvePath(projectDir(), p); };
   std::error_code ec;
   const fs::path dir = record->checkpoint_dir.empty() ? fs::path() : resolve(record->checkpoint_dir);
   if (!dir.empty() && dir.filename() == "run_" + std::to_string(run_id) && fs::is_directory(dir, ec)) {
@@ -99,6 +102,30 @@ std::vector<RunStats> ProjectStore::runStats() {
     if (last_map.step()) s.final_val_map = last_map.real(0);
     last_map.reset();
     out.push_back(s);
+  }
+  return out;
+}
+
+void ProjectStore::discardRunProgressAfter(int64_t run_id, int epoch, int64_t step) {
+  Transaction tx(*db_);
+  auto metrics = db_->prepare("DELETE FROM run_metrics WHERE run_id = ? AND (epoch > ? OR step > ?)");
+  metrics.bind(1, run_id).bind(2, epoch).bind(3, step).run();
+  auto rows = db_->prepare("DELETE FROM checkpoints WHERE run_id = ? AND epoch > ?");
+  rows.bind(1, run_id).bind(2, epoch).run();
+  tx.commit();
+}
+
+void ProjectStore::removeCheckpoint(int64_t run_id, int epoch) {
+  auto st = db_->prepare("DELETE FROM checkpoints WHERE run_id = ? AND epoch = ?");
+  st.bind(1, run_id).bind(2, epoch).run();
+}
+
+std::vector<CheckpointRecord> ProjectStore::existingCheckpoints(int64_t run_id) {
+  std::vector<CheckpointRecord> out;
+  for (auto& c : checkpoints(run_id)) {
+    std::error_code ec;
+    if (!c.path.empty() && fs::is_regular_file(resolvePath(projectDir(), c.path), ec)) out.push_back(std::move(c));
+    else removeCheckpoint(run_id, c.epoch);
   }
   return out;
 }

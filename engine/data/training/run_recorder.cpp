@@ -22,15 +22,14 @@ void RunRecorder::flush() {
 }
 
 void RunRecorder::onStep(const StepInfo& s) {
-  last_step_ = s.global_step + step_offset_;
-  pending_.push_back({s.epoch + epoch_offset_, last_step_, "loss", s.loss});
-  pending_.push_back({s.epoch + epoch_offset_, last_step_, "lr", s.lr});
+  pending_.push_back({s.epoch, s.global_step, "loss", s.loss});
+  pending_.push_back({s.epoch, s.global_step, "lr", s.lr});
   if (pending_.size() >= 200) flush();
   if (next_) next_->onStep(s);
 }
 
 void RunRecorder::onEpoch(const EpochInfo& e) {
-  const int epoch = e.epoch + epoch_offset_;
+  const int epoch = e.epoch;
   auto add = [&](const char* name, double v) {
     if (std::isfinite(v)) pending_.push_back({epoch, 0, name, v});
   };
@@ -63,10 +62,21 @@ void RunRecorder::onMessage(MessageLevel level, const std::string& text) {
 }
 
 void RunRecorder::onCheckpoint(int epoch, const std::string& path, double val_map) {
-  CheckpointRecord c{run_id_, epoch + epoch_offset_, path, std::nullopt};
+  CheckpointRecord c{run_id_, epoch, path, std::nullopt};
   if (std::isfinite(val_map)) c.val_map = val_map;
   store_.addCheckpoint(c);
   if (next_) next_->onCheckpoint(epoch, path, val_map);
+}
+
+void RunRecorder::onCheckpointRemoved(int epoch, const std::string& path) {
+  store_.removeCheckpoint(run_id_, epoch);
+  if (next_) next_->onCheckpointRemoved(epoch, path);
+}
+
+void RunRecorder::onResumed(int epoch, int64_t global_step) {
+  pending_.clear();  // nothing is pending before training starts; never written past the resume point
+  store_.discardRunProgressAfter(run_id_, epoch, global_step);
+  if (next_) next_->onResumed(epoch, global_step);
 }
 
 }  // namespace mls

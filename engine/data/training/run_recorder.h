@@ -1,5 +1,6 @@
-// Records a run's curves and checkpoints in the project (runs / run_metrics / checkpoints) and passes every
-// event on to another observer (the CLI's progress printer, the GUI worker). Lives on the training thread
+// Records a run's curves and checkpoints in the project (runs / run_metrics / checkpoints) as the trainer
+// numbers them (run epochs and steps, continuous across LinearInit and resumes) and passes every event on to
+// another observer (the CLI's progress printer, the GUI worker). Lives on the training thread
 // with its own store connection; step losses are written in batches so SQLite never slows the loop.
 // Per step: loss, lr. Per epoch: train_loss, val_map (scikit-learn's, the better of raw and EMA weights),
 // val_map_raw, val_map_ema, val_map_mlspl and val_map_q2l_voc (val_map's weights in the two papers'
@@ -26,21 +27,15 @@ class RunRecorder : public TrainObserver {
   void onProgress(const ProgressInfo& p) override;
   void onMessage(MessageLevel level, const std::string& text) override;
   void onCheckpoint(int epoch, const std::string& path, double val_map) override;
-
-  // Called between training phases (LinearInit's linear phase, then end-to-end): later epochs and steps are
-  // recorded after the earlier phase's, since the trainer numbers each phase from 1.
-  void setEpochOffset(int offset) {
-    epoch_offset_ = offset;
-    step_offset_ = last_step_;
-  }
+  void onCheckpointRemoved(int epoch, const std::string& path) override;
+  // Drops what was recorded past the resumed checkpoint (the trainer re-trains it).
+  void onResumed(int epoch, int64_t global_step) override;
 
  private:
   ProjectStore& store_;
   int64_t run_id_;
   TrainObserver* next_;
   std::vector<RunMetric> pending_;
-  int epoch_offset_ = 0;
-  int64_t step_offset_ = 0, last_step_ = 0;
   double best_ = -1;
 };
 

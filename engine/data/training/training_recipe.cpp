@@ -4,6 +4,7 @@
 
 #include "data/store/project_store.h"
 #include "ml/losses.h"
+#include "ml/training/linear_init_settings.h"
 
 namespace mls {
 
@@ -81,8 +82,10 @@ TrainingRecipe trainingRecipe(const TrainRequest& r, const ProjectFacts& facts) 
   recipe.train_augmentation = augmentationFor(r);
   if (r.linear_init > 0) {
     if (r.method != "mlspl") throw std::invalid_argument("--linear-init applies to --method mlspl only");
-    // The linear head learns from scratch on fixed features: 100x the end-to-end learning rate.
-    recipe.linear_init = {r.linear_init, r.lr * 100.0};
+    // Not derived from the fine-tuning lr (the former 100x matched ROLE's 1e-3 only for MLSPL's 1e-5): the
+    // authors' code fixes the linear phase's lr and batch per loss and searches only the fine-tuning ones.
+    const auto linear = linearInitSettings(recipe.trainer.loss.kind);
+    recipe.linear_init = {r.linear_init, linear.lr, linear.batch};
   }
   return recipe;
 }

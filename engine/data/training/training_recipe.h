@@ -22,10 +22,12 @@ struct ProjectFacts {
   std::optional<double> mean_train_positives;
 };
 
-// MLSPL "LinearInit": epochs of a linear head on cached frozen-backbone features before end-to-end training.
+// MLSPL "LinearInit": epochs of a linear head on cached frozen-backbone features before end-to-end training,
+// at the learning rate and batch size the MLSPL code fixes per loss (ml/training/linear_init_settings.h).
 struct LinearInitPhase {
   int epochs = 0;  // 0 = no linear phase
   double lr = 0;
+  int batch = 0;
 };
 
 struct TrainingRecipe {

@@ -76,9 +76,9 @@ void runLinearPhase(MultiLabelModel& model, Trainer& trainer, RunRecorder& recor
     val_features = std::make_unique<FeatureBatchSource>(computeFeatureCache(*val_source, extract, go_on), 256, false);
   model.train();
   if (cancel.requested()) return;
-  FeatureBatchSource train_features(train_cache, r.batch, true, r.seed);
+  // The trainer numbers the end-to-end epochs and steps after the linear phase's.
+  FeatureBatchSource train_features(train_cache, phase.batch, true, r.seed);
   trainer.fitLinear(train_features, val_features.get(), phase.epochs, phase.lr);
-  recorder.setEpochOffset(phase.epochs);
 }
 
 TrainResult fitEndToEnd(Trainer& trainer, Loaders& loaders) {
@@ -140,7 +140,8 @@ TrainingSession::Resume TrainingSession::adoptResumedRun(ProjectStore& store) {
   stored.channels_last = stored.channels_last || request_.channels_last;
   stored.profile = request_.profile;
   request_ = stored;
-  const auto cps = store.checkpoints(run_id);
+  // Only a checkpoint whose file is still there (rows of pruned or deleted files are dropped here).
+  const auto cps = store.existingCheckpoints(run_id);
   if (cps.empty()) throw std::invalid_argument("run " + std::to_string(run_id) + " has no checkpoint to resume from");
   return {run_id, cps.back().path};
 }

@@ -1,6 +1,6 @@
 // Checkpoint files: their names, the keys inside, atomic writing, and loading a model's weights.
 // A checkpoint is a torch::serialize archive (readable with torch::serialize::InputArchive).
-//   epoch_NNN.pt  full training state after epoch NNN (resume): "model" (raw weights), "ema_model",
+//   epoch_NNN.pt  full training state after run epoch NNN (resume): "model" (raw weights), "ema_model",
 //                 "optimizer", "estimator", counters, RNG state, loss-scaler state, "use_ema".
 //   best.pt       weights only: "model" = the better of raw/EMA weights at the best epoch.
 #pragma once
@@ -26,7 +26,12 @@ constexpr const char* kGlobalStep = "global_step";
 constexpr const char* kOptimizerStep = "optimizer_step";  // the scheduler's position
 constexpr const char* kBestMap = "best_map";
 constexpr const char* kBestEpoch = "best_epoch";
-constexpr const char* kPatience = "epochs_without_improvement";
+constexpr const char* kBestRawMap = "best_map_raw";    // early stopping (ml/training/early_stop.h)
+constexpr const char* kBestRawEpoch = "best_epoch_raw";
+constexpr const char* kBestEmaMap = "best_map_ema";
+// Epochs of the LinearInit phase before end-to-end training: "epoch" (and the file's NNN) number the run
+// (linear epochs first), fit()'s own count is epoch - linear_epochs.
+constexpr const char* kLinearEpochs = "linear_epochs";
 constexpr const char* kValMap = "val_map";
 constexpr const char* kSeed = "seed";
 constexpr const char* kRngState = "rng_state";

@@ -7,8 +7,8 @@ void Trainer::Impl::fit(BatchSource& train, BatchSource* val, TrainResult& resul
   if (train.size() <= 0) throw TrainingError("the training set is empty");
   if (completed_epochs >= opt.epochs) {
     message(MessageLevel::Info, "all " + std::to_string(opt.epochs) + " epochs are already done");
-    result.best_val_map = best_map;
-    result.best_epoch = best_epoch;
+    result.best_val_map = history.best_map;
+    result.best_epoch = history.best_epoch;
     return;
   }
   if (opt.amp && !device.is_cuda()) message(MessageLevel::Info, "mixed precision needs CUDA; training in float32 on the CPU");
@@ -48,34 +48,39 @@ void Trainer::Impl::fit(BatchSource& train, BatchSource* val, TrainResult& resul
 
   ProgressMeter progress;
   progress.start(completed_epochs * steps_per_epoch, opt.epochs * steps_per_epoch);
+  const int run_epochs = linear_epochs + opt.epochs;
   message(MessageLevel::Info,
           std::string(completed_epochs > 0 ? "resuming" : "training") + " on " + describeDevice(opt.device) + ": " +
               std::to_string(train.size()) + " samples, " + std::to_string(steps_per_epoch) +
-              " steps per epoch, epochs " + std::to_string(first_epoch) + "-" + std::to_string(opt.epochs) + ", " +
+              " steps per epoch, epochs " + std::to_string(linear_epochs + first_epoch) + "-" +
+              std::to_string(run_epochs) + ", " +
               opt.optimizer + " lr " + fmt(opt.lr, 6) + " (" + opt.schedule + "), loss " + lossName(opt.loss.kind) +
               (ema ? ", EMA " + fmt(ema->decay(), 5) : std::string()) +
               (amp_active ? ", mixed precision " + opt.amp_dtype : std::string()));
 
   const Forward forward = fullForward();
   int64_t skipped_reported = train.skippedSamples();
+  // `epoch` numbers fit()'s epochs (seeds, shuffles, the schedule: what a resume must replay); `run_epoch`
+  // is what everyone else sees.
   for (int epoch = first_epoch; epoch <= opt.epochs; ++epoch) {
+    const int run_epoch = linear_epochs + epoch;
     const auto epoch_start = Clock::now();
     if (epoch != first_epoch) {
       torch::manual_seed(epochSeed(opt.seed, epoch));
       train.startEpoch(epoch - 1);
     }
     model->train();
-    EpochContext ctx{train,  forward,   epoch, steps_per_epoch, &optimizer_step, lr_at,
-                     beta1_at, amp_active, true,  &progress,       opt.epochs};
+    EpochContext ctx{train,  forward,   run_epoch, steps_per_epoch, &optimizer_step, lr_at,
+                     beta1_at, amp_active, true,      &progress,       run_epochs};
     const auto stats = runEpoch(ctx, std::move(first));
     first.reset();
     if (stats.cancelled) {
       result.cancelled = true;
-      message(MessageLevel::Info, "training cancelled during epoch " + std::to_string(epoch) +
-                                      (epoch > 1 ? "; the checkpoint of epoch " + std::to_string(epoch - 1) + " is kept" : ""));
+      message(MessageLevel::Info, "training cancelled during epoch " + std::to_string(run_epoch) +
+                                      (epoch > 1 ? "; the checkpoint of epoch " + std::to_string(run_epoch - 1) + " is kept" : ""));
       break;
     }
-    if (stats.batches == 0) throw TrainingError("epoch " + std::to_string(epoch) + " yielded no batch");
+    if (stats.batches == 0) throw TrainingError("epoch " + std::to_string(run_epoch) + " yielded no batch");
 
     if (train.skippedSamples() > skipped_reported) {
       skipped_reported = train.skippedSamples();
@@ -84,37 +89,35 @@ void Trainer::Impl::fit(BatchSource& train, BatchSource* val, TrainResult& resul
     }
 
     EpochInfo info;
-    info.epoch = epoch;
+    info.epoch = run_epoch;
     info.train_loss = stats.loss_sum / static_cast<double>(stats.batches);
-    bool ema_won = false;
+    EpochVerdict verdict;
     if (val) {
       const auto v = validate(*val);
       if (v.cancelled) {
         result.cancelled = true;
-        message(MessageLevel::Info, "training cancelled while validating epoch " + std::to_string(epoch));
+        message(MessageLevel::Info, "training cancelled while validating epoch " + std::to_string(run_epoch));
         break;
       }
+      verdict = recordValidation(history, run_epoch, v.map_raw, v.map_ema, opt.early_stop_patience);
       info.val_map_raw = v.map_raw;
       info.val_map_ema = v.map_ema;
-      ema_won = v.ema_won;
-      info.val_map = ema_won ? v.map_ema : v.map_raw;
-      info.metrics = ema_won ? v.averaged : v.raw;
-      info.improved = isBetter(info.val_map, best_map);
+      info.val_map = verdict.ema_won ? v.map_ema : v.map_raw;
+      info.metrics = verdict.ema_won ? v.averaged : v.raw;
     } else {
-      info.improved = true;  // nothing to compare: the latest weights are the ones to keep
+      // Nothing to compare: the latest weights are the ones to keep, and nothing stops early.
+      verdict.improved = true;
+      history.best_epoch = run_epoch;
     }
+    info.improved = verdict.improved;
+    const bool ema_won = verdict.ema_won;
 
     completed_epochs = epoch;
     if (info.improved) {
-      best_map = info.val_map;
-      best_epoch = epoch;
-      patience = 0;
       // Kept on the CPU: a second full copy of a large model on the GPU would cost batch size.
       best_state = ema_won ? cloneTensors(ema->state(), torch::Device(torch::kCPU))
                            : cloneState(*model, torch::Device(torch::kCPU));
-      writeBest(epoch, info.val_map, ema_won, result);
-    } else {
-      ++patience;
+      writeBest(run_epoch, info.val_map, ema_won, result);
     }
     ++result.epochs_run;
     result.final_val_map = info.val_map;
@@ -123,28 +126,31 @@ void Trainer::Impl::fit(BatchSource& train, BatchSource* val, TrainResult& resul
 
     if (!opt.checkpoint_dir.empty()) {
       try {
-        const auto path = writeEpochCheckpoint(epoch, info.val_map, ema_won);
-        if (observer) observer->onCheckpoint(epoch, path, info.val_map);
+        const auto path = writeEpochCheckpoint(run_epoch, info.val_map, ema_won);
+        if (observer) observer->onCheckpoint(run_epoch, path, info.val_map);
+        // After the new one is recorded: an interruption in between leaves a file too many, never too few.
+        pruneEpochCheckpoints(run_epoch);
       } catch (const std::exception& e) {
-        // A run whose checkpoints cannot be kept cannot be resumed or exported: stop and fail it.
-        throw TrainingError(std::string("could not save the checkpoint of epoch ") + std::to_string(epoch) + ": " +
+        // A run whose checkpoints cannot be kept (or recorded) cannot be resumed or exported: stop and fail it.
+        throw TrainingError(std::string("could not save the checkpoint of epoch ") + std::to_string(run_epoch) + ": " +
                             e.what());
       }
     }
     emitProgress(ctx, stats.batches);
 
-    if (opt.early_stop_patience > 0 && patience >= opt.early_stop_patience) {
+    if (verdict.stop) {
       result.early_stopped = true;
-      message(MessageLevel::Info, "early stop after epoch " + std::to_string(epoch) + ": no validation mAP gain for " +
-                                      std::to_string(patience) + " epochs (best " + fmt(best_map) + " at epoch " +
-                                      std::to_string(best_epoch) + ")");
+      message(MessageLevel::Info, "early stop after epoch " + std::to_string(run_epoch) + ": more than " +
+                                      std::to_string(opt.early_stop_patience) +
+                                      " epochs without a better validation mAP and no EMA gain (best " +
+                                      fmt(history.best_map) + " at epoch " + std::to_string(history.best_epoch) + ")");
       break;
     }
   }
 
-  result.best_val_map = best_map;
-  result.best_epoch = best_epoch;
-  if (result.best_checkpoint.empty() && !opt.checkpoint_dir.empty() && best_epoch > 0 &&
+  result.best_val_map = history.best_map;
+  result.best_epoch = history.best_epoch;
+  if (result.best_checkpoint.empty() && !opt.checkpoint_dir.empty() && history.best_epoch > 0 &&
       std::filesystem::exists(bestCheckpointPath(opt.checkpoint_dir)))
     result.best_checkpoint = bestCheckpointPath(opt.checkpoint_dir);
   // Hand back the best weights: what predict(), evaluate() and the caller's model() should use.
@@ -166,6 +172,8 @@ void Trainer::Impl::fitLinear(BatchSource& train, BatchSource* val, int epochs, 
     }
   }
 
+  if (completed_epochs > 0) throw TrainingError("the linear phase comes before end-to-end training, not after it");
+
   torch::manual_seed(opt.seed);
   // Only the head (and ROLE's estimator) is in the optimizer: the backbone cannot change.
   makeOptimizer(/*head_only=*/true, lr);
@@ -186,35 +194,67 @@ void Trainer::Impl::fitLinear(BatchSource& train, BatchSource* val, int epochs, 
   message(MessageLevel::Info, "linear phase: " + std::to_string(epochs) + " epochs on cached features, " +
                                   opt.optimizer + " lr " + fmt(lr, 6) + ", loss " + lossName(opt.loss.kind));
 
+  // The MLSPL code keeps the classifier and the label estimator of the best validation epoch and fine-tunes
+  // from those (train.py: best_weights_f / best_weights_g, "Reverting model to best weights"). Head and
+  // estimator are small next to the backbone: copies on the device.
+  LinearBest best;
+  const int base = linear_epochs;  // run epochs before this phase
+  int done = 0;
   for (int epoch = 1; epoch <= epochs; ++epoch) {
+    const int run_epoch = base + epoch;
     const auto epoch_start = Clock::now();
     torch::manual_seed(epochSeed(opt.seed ^ 0x4C494E454152ULL, epoch));  // "LINEAR": apart from fit()'s epochs
     if (epoch != 1) train.startEpoch(epoch - 1);
     model->train();
-    EpochContext ctx{train, forward, epoch, steps_per_epoch, &linear_steps, lr_at, beta1_at, false, false,
-                     &progress, epochs};
+    EpochContext ctx{train, forward, run_epoch, steps_per_epoch, &linear_steps, lr_at, beta1_at, false, false,
+                     &progress, base + epochs + opt.epochs};
     const auto stats = runEpoch(ctx, std::move(first));
     first.reset();
     if (stats.cancelled) {
-      message(MessageLevel::Info, "linear phase cancelled during epoch " + std::to_string(epoch));
-      return;
+      message(MessageLevel::Info, "linear phase cancelled during epoch " + std::to_string(run_epoch));
+      break;
     }
     if (stats.batches == 0) throw TrainingError("linear epoch " + std::to_string(epoch) + " yielded no batch");
     EpochInfo info;
-    info.epoch = epoch;
+    info.epoch = run_epoch;
     info.train_loss = stats.loss_sum / static_cast<double>(stats.batches);
     if (val) {
       const auto scored = score(*val, forward, true);
-      if (scored.cancelled) return;
+      if (scored.cancelled) break;
       info.metrics = metricsOf(scored);
       info.val_map_raw = info.val_map = info.metrics.map;
+      info.improved = isBetter(info.val_map, best.map);
+      if (info.improved) best.keep(*this, run_epoch, info.val_map);
     }
+    ++done;
+    linear_epochs = base + done;
     info.seconds = secondsSince(epoch_start);
     if (observer) observer->onEpoch(info);
     emitProgress(ctx, stats.batches);
     message(MessageLevel::Info, "linear epoch " + std::to_string(epoch) + "/" + std::to_string(epochs) + ": loss " +
                                     fmt(info.train_loss, 4) + (val ? ", val mAP " + fmt(info.val_map) : std::string()));
   }
+  if (best.epoch > 0 && best.epoch != base + done) {
+    best.restore(*this);
+    message(MessageLevel::Info, "linear phase: continuing from epoch " + std::to_string(best.epoch) +
+                                    ", the best on validation (val mAP " + fmt(best.map) + ")");
+  }
+}
+
+void Trainer::Impl::LinearBest::keep(Impl& impl, int run_epoch, double val_map) {
+  torch::NoGradGuard no_grad;
+  epoch = run_epoch;
+  map = val_map;
+  head.clear();
+  for (const auto& p : impl.model->headParameters()) head.push_back(p.detach().clone());
+  estimator_logits = impl.estimator ? impl.estimator->logits.detach().clone() : torch::Tensor();
+}
+
+void Trainer::Impl::LinearBest::restore(Impl& impl) const {
+  torch::NoGradGuard no_grad;
+  auto params = impl.model->headParameters();
+  for (size_t i = 0; i < params.size() && i < head.size(); ++i) params[i].copy_(head[i]);
+  if (impl.estimator && estimator_logits.defined()) impl.estimator->logits.copy_(estimator_logits);
 }
 
 // ---- public API -----------------------------------------------------------------------------------------

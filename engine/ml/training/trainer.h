@@ -38,8 +38,10 @@ class Trainer {
 
   // Linear phase of MLSPL "LinearInit": trains only the linear head on cached pooled features (sources
   // yield Batch.images = (B,D) features) with a constant learning rate, the configured optimizer type and
-  // the same loss (ROLE's estimator is shared with fit()). Epoch records go to the observer; the head
-  // keeps its final weights. Throws TrainingError for models without a linear head (Query2Label).
+  // the same loss (ROLE's estimator is shared with fit()). Its epochs are the run's first ones (fit() goes
+  // on from the next number, steps likewise). With validation features the head and the estimator end as
+  // they were after the best validation epoch, as in the MLSPL code (ml/training/linear_init_settings.h).
+  // Throws TrainingError for models without a linear head (Query2Label) or after fit().
   void fitLinear(BatchSource& train_features, BatchSource* val_features, int epochs, double lr);
 
   // End-to-end training. val may be null (no metrics; the last epoch counts as the best). Resumes at the
@@ -47,8 +49,9 @@ class Trainer {
   // (EMA ones if they won). Throws TrainingError (NaN loss, out of memory, bad data shapes).
   TrainResult fit(BatchSource& train, BatchSource* val);
 
-  // Restores model, EMA, label estimator, counters, RNG and loss-scaler state now, and the optimizer state
-  // when fit() builds its optimizer; fit() then continues with the next epoch. Throws TrainingError.
+  // Restores model, EMA, label estimator, counters (run numbering included), RNG and loss-scaler state now,
+  // and the optimizer state when fit() builds its optimizer; fit() then continues with the next epoch. Tells
+  // the observer where the run continues (onResumed). Throws TrainingError.
   void resumeFrom(const std::string& checkpoint_path);
 
   // Sigmoid scores (N,K) in source order with the dataset indices (N,), on the CPU, using the model's

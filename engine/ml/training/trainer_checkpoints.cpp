@@ -49,11 +49,14 @@ std::string Trainer::Impl::writeEpochCheckpoint(int epoch, double val_map, bool 
     root.write(ckpt::kEstimator, est);
   }
   root.write(ckpt::kEpoch, c10::IValue(static_cast<int64_t>(epoch)));
+  root.write(ckpt::kLinearEpochs, c10::IValue(static_cast<int64_t>(linear_epochs)));
   root.write(ckpt::kGlobalStep, c10::IValue(global_step));
   root.write(ckpt::kOptimizerStep, c10::IValue(optimizer_step));
-  root.write(ckpt::kBestMap, c10::IValue(best_map));
-  root.write(ckpt::kBestEpoch, c10::IValue(static_cast<int64_t>(best_epoch)));
-  root.write(ckpt::kPatience, c10::IValue(static_cast<int64_t>(patience)));
+  root.write(ckpt::kBestMap, c10::IValue(history.best_map));
+  root.write(ckpt::kBestEpoch, c10::IValue(static_cast<int64_t>(history.best_epoch)));
+  root.write(ckpt::kBestRawMap, c10::IValue(history.best_raw_map));
+  root.write(ckpt::kBestRawEpoch, c10::IValue(static_cast<int64_t>(history.best_raw_epoch)));
+  root.write(ckpt::kBestEmaMap, c10::IValue(history.best_ema_map));
   root.write(ckpt::kValMap, c10::IValue(val_map));
   root.write(ckpt::kSeed, c10::IValue(static_cast<int64_t>(opt.seed)));
   {
@@ -64,11 +67,23 @@ std::string Trainer::Impl::writeEpochCheckpoint(int epoch, double val_map, bool 
   root.write(ckpt::kScalerScale, c10::IValue(scaler.scaleValue()));
   root.write(ckpt::kScalerTracker, c10::IValue(scaler.growthTracker()));
   saveArchiveAtomically(root, path);
-  if (opt.keep_last_checkpoints > 0 && epoch > opt.keep_last_checkpoints) {
-    std::error_code ec;
-    std::filesystem::remove(epochCheckpointPath(opt.checkpoint_dir, epoch - opt.keep_last_checkpoints), ec);
-  }
   return path;
+}
+
+void Trainer::Impl::pruneEpochCheckpoints(int newest_epoch) {
+  const int oldest_kept = newest_epoch - opt.keep_last_checkpoints + 1;
+  if (opt.keep_last_checkpoints <= 0 || oldest_kept <= 1) return;
+  // Every older epoch file, not only the one that just fell out: a resume from an older checkpoint or an
+  // interruption right after a save can leave more behind. The observer hears of each epoch it had been
+  // told of, so a record of the run never lists a file that is gone.
+  for (int epoch = oldest_kept - 1; epoch >= 1; --epoch) {
+    const auto path = epochCheckpointPath(opt.checkpoint_dir, epoch);
+    std::error_code ec;
+    const bool existed = std::filesystem::exists(path, ec);
+    if (existed) std::filesystem::remove(path, ec);
+    if (observer && (existed || epoch == oldest_kept - 1)) observer->onCheckpointRemoved(epoch, path);
+    if (!existed && epoch < oldest_kept - 1) break;  // files below a gap were pruned before
+  }
 }
 
 void Trainer::Impl::restoreOptimizerState() {
@@ -134,12 +149,25 @@ void Trainer::Impl::resume(const std::string& path) {
       else pending_estimator_logits = logits;
     }
 
-    completed_epochs = static_cast<int>(readInt(ckpt::kEpoch));
+    // Checkpoints from before the run numbering have no linear-phase count: their epochs are fit()'s.
+    auto readOptional = [&](const char* key, c10::IValue fallback) {
+      c10::IValue v;
+      return root.try_read(key, v) && (v.isInt() || v.isDouble()) ? v : fallback;
+    };
+    const int run_epoch = static_cast<int>(readInt(ckpt::kEpoch));
+    linear_epochs = static_cast<int>(readOptional(ckpt::kLinearEpochs, c10::IValue(int64_t{0})).toInt());
+    if (linear_epochs < 0 || linear_epochs > run_epoch)
+      throw TrainingError("checkpoint '" + path + "' has an inconsistent epoch count");
+    completed_epochs = run_epoch - linear_epochs;
     global_step = readInt(ckpt::kGlobalStep);
     optimizer_step = readInt(ckpt::kOptimizerStep);
-    best_map = readDouble(ckpt::kBestMap);
-    best_epoch = static_cast<int>(readInt(ckpt::kBestEpoch));
-    patience = static_cast<int>(readInt(ckpt::kPatience));
+    history = ValidationHistory{};
+    history.best_map = readDouble(ckpt::kBestMap);
+    history.best_epoch = static_cast<int>(readInt(ckpt::kBestEpoch));
+    history.best_raw_map = readOptional(ckpt::kBestRawMap, c10::IValue(kNaN)).toDouble();
+    history.best_raw_epoch =
+        static_cast<int>(readOptional(ckpt::kBestRawEpoch, c10::IValue(int64_t{history.best_epoch})).toInt());
+    history.best_ema_map = readOptional(ckpt::kBestEmaMap, c10::IValue(kNaN)).toDouble();
     scaler.setState(readDouble(ckpt::kScalerScale), readInt(ckpt::kScalerTracker));
     torch::Tensor rng;
     if (root.try_read(ckpt::kRngState, rng, /*is_buffer=*/true)) {
@@ -152,12 +180,12 @@ void Trainer::Impl::resume(const std::string& path) {
     // (a later run may have replaced it).
     best_state.clear();
     const auto best_path = bestCheckpointPath(std::filesystem::path(path).parent_path().string());
-    if (best_epoch > 0 && std::filesystem::exists(best_path)) {
+    if (history.best_epoch > 0 && std::filesystem::exists(best_path)) {
       torch::serialize::InputArchive best;
       best.load_from(best_path, torch::Device(torch::kCPU));
       c10::IValue epoch_value;
       torch::serialize::InputArchive best_weights;
-      if (best.try_read(ckpt::kEpoch, epoch_value) && epoch_value.isInt() && epoch_value.toInt() == best_epoch &&
+      if (best.try_read(ckpt::kEpoch, epoch_value) && epoch_value.isInt() && epoch_value.toInt() == history.best_epoch &&
           best.try_read(ckpt::kModel, best_weights))
         best_state = readStateFromArchive(*model, best_weights);
     }
@@ -174,7 +202,10 @@ void Trainer::Impl::resume(const std::string& path) {
   torch::serialize::InputArchive optimizer_state;
   if (root.try_read(ckpt::kOptimizer, optimizer_state)) pending_optimizer = std::move(optimizer_state);
   resume_path = path;
-  message(MessageLevel::Info, "resuming from '" + path + "' after epoch " + std::to_string(completed_epochs));
+  const int run_epoch = linear_epochs + completed_epochs;
+  message(MessageLevel::Info, "resuming from '" + path + "' after epoch " + std::to_string(run_epoch));
+  // Whatever was recorded past this point (a partial epoch before a kill or Ctrl-C) is trained again.
+  if (observer) observer->onResumed(run_epoch, global_step);
 }
 
 }  // namespace mls

@@ -22,6 +22,7 @@
 #include "ml/models/backbone.h"
 #include "ml/models/multilabel_model.h"
 #include "ml/autocast_guard.h"
+#include "ml/training/early_stop.h"
 #include "ml/training/grad_scaler.h"
 #include "ml/training/grouped_optimizer.h"
 #include "ml/training/model_ema.h"
@@ -123,13 +124,14 @@ struct Trainer::Impl {
   std::unique_ptr<GroupedOptimizer> optimizer;
   CancelToken cancel;
 
-  // Run position (what an epoch checkpoint restores).
-  int completed_epochs = 0;
+  // Run position (what an epoch checkpoint restores). The trainer numbers the run: epochs 1..linear_epochs
+  // are the LinearInit phase's, fit()'s epoch e is run epoch linear_epochs + e, and global_step counts
+  // batches over both phases; observers, checkpoint files and their "epoch" all use these numbers.
+  int linear_epochs = 0;
+  int completed_epochs = 0;  // of fit()
   int64_t global_step = 0;
   int64_t optimizer_step = 0;
-  double best_map = kNaN;
-  int best_epoch = -1;
-  int patience = 0;
+  ValidationHistory history;  // best epochs (run numbering) and mAPs, for best.pt and early stopping
   std::string resume_path;
   std::optional<torch::serialize::InputArchive> pending_optimizer;  // from resume(), loaded by fit()
   std::vector<torch::Tensor> best_state;  // CPU copy of the best weights (EMA ones if they won)
@@ -399,6 +401,19 @@ struct Trainer::Impl {
   void restoreOptimizerState();
 
   void loadEstimatorLogits(const torch::Tensor& logits);
+
+  // The linear phase's best epoch: its head and ROLE estimator (fitLinear()).
+  struct LinearBest {
+    int epoch = -1;
+    double map = kNaN;
+    std::vector<torch::Tensor> head;
+    torch::Tensor estimator_logits;
+    void keep(Impl& impl, int run_epoch, double val_map);
+    void restore(Impl& impl) const;
+  };
+
+  // Removes the epoch file that fell out of TrainerOptions::keep_last_checkpoints and tells the observer.
+  void pruneEpochCheckpoints(int newest_epoch);
 
   // ---- the two training entry points ------------------------------------------------------------------
   void fit(BatchSource& train, BatchSource* val, TrainResult& result);

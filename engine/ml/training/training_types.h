@@ -24,7 +24,9 @@ struct TrainerOptions {
   double ema_decay = 0.0;             // 0 = off; Q2L uses 0.9997 (ModelEma)
   bool amp = false;                   // mixed precision on CUDA only (ignored with a message on CPU)
   std::string amp_dtype = "fp16";     // "fp16" (with dynamic loss scaling) | "bf16"
-  int early_stop_patience = 0;        // 0 = off; Q2L: 8 epochs without val mAP improvement
+  // 0 = off. Q2L's rule (ml/training/early_stop.h): stop once more than N epochs passed without a better val
+  // mAP (raw or EMA) and the EMA did not improve either; Q2L uses 8.
+  int early_stop_patience = 0;
   std::string device = "auto";
   uint64_t seed = 1200;
   LossConfig loss;
@@ -45,7 +47,10 @@ struct TrainerOptions {
   bool profile_steps = false;
 };
 
-// One record per training batch. epoch and step are 1-based; global_step counts batches over the run.
+// Numbering of a run, the same in every record, checkpoint and file name: epochs count from 1 over the whole
+// run (a LinearInit phase's epochs first, then end-to-end training's), global_step counts batches over the
+// whole run, and both continue across resumes.
+// One record per training batch. epoch and step (within the epoch) are 1-based.
 struct StepInfo {
   int epoch = 0;
   int64_t step = 0;
@@ -91,6 +96,11 @@ class TrainObserver {
   virtual void onProgress(const ProgressInfo&) {}
   virtual void onMessage(MessageLevel, const std::string&) {}
   virtual void onCheckpoint(int /*epoch*/, const std::string& /*path*/, double /*val_map*/) {}
+  // The epoch checkpoint reported earlier was deleted (TrainerOptions::keep_last_checkpoints).
+  virtual void onCheckpointRemoved(int /*epoch*/, const std::string& /*path*/) {}
+  // Training continues from a checkpoint taken after `epoch` and `global_step`: records past them (an epoch
+  // cut short by a kill or a cancel) are about to be made again and should be replaced.
+  virtual void onResumed(int /*epoch*/, int64_t /*global_step*/) {}
 };
 
 // One optimizer parameter group as the trainer built it (for logs, the ui, and tests).
