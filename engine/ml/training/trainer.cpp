@@ -6,7 +6,7 @@ void Trainer::Impl::fit(BatchSource& train, BatchSource* val, TrainResult& resul
   checkSources(train, val);
   if (train.size() <= 0) throw TrainingError("the training set is empty");
   if (completed_epochs >= opt.epochs) {
-    message(MessageLevel::Info, "all " + std::to_string(opt.epochs) + " epochs are already done");
+    message(MessageLevel::Info, "all " + std::to_string(linear_epochs + opt.epochs) + " epochs are already done");
     result.best_val_map = history.best_map;
     result.best_epoch = history.best_epoch;
     return;

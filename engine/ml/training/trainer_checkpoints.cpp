@@ -73,16 +73,14 @@ std::string Trainer::Impl::writeEpochCheckpoint(int epoch, double val_map, bool 
 void Trainer::Impl::pruneEpochCheckpoints(int newest_epoch) {
   const int oldest_kept = newest_epoch - opt.keep_last_checkpoints + 1;
   if (opt.keep_last_checkpoints <= 0 || oldest_kept <= 1) return;
-  // Every older epoch file, not only the one that just fell out: a resume from an older checkpoint or an
-  // interruption right after a save can leave more behind. The observer hears of each epoch it had been
-  // told of, so a record of the run never lists a file that is gone.
+  // Every older epoch file down to the first gap, not only the one that just fell out: a resume from an
+  // older checkpoint or a kill between saving and pruning can leave more behind. The observer hears of
+  // each file removed, so the run's record never lists one that is gone.
   for (int epoch = oldest_kept - 1; epoch >= 1; --epoch) {
     const auto path = epochCheckpointPath(opt.checkpoint_dir, epoch);
     std::error_code ec;
-    const bool existed = std::filesystem::exists(path, ec);
-    if (existed) std::filesystem::remove(path, ec);
-    if (observer && (existed || epoch == oldest_kept - 1)) observer->onCheckpointRemoved(epoch, path);
-    if (!existed && epoch < oldest_kept - 1) break;  // files below a gap were pruned before
+    if (!std::filesystem::remove(path, ec)) break;
+    if (observer) observer->onCheckpointRemoved(epoch, path);
   }
 }
 
