@@ -364,15 +364,14 @@ struct Trainer::Impl {
   struct Validation {
     double map_raw = kNaN, map_ema = kNaN;
     MultiLabelMetrics raw, averaged;
-    bool ema_won = false;
-    bool cancelled = false;
+    bool cancelled = false;  // which weights won is recordValidation()'s call (early_stop.h)
   };
 
   // mAP of the raw weights and, with EMA, of the averaged ones (swapped in, then swapped back).
   Validation validate(BatchSource& val) {
     Validation v;
     const auto raw = score(val, fullForward(), true);
-    if (raw.cancelled) return Validation{kNaN, kNaN, {}, {}, false, true};
+    if (raw.cancelled) return Validation{kNaN, kNaN, {}, {}, true};
     v.raw = metricsOf(raw);
     v.map_raw = v.raw.map;
     if (ema) {
@@ -385,10 +384,9 @@ struct Trainer::Impl {
         throw;
       }
       ema->swapWith(*model);
-      if (averaged.cancelled) return Validation{kNaN, kNaN, {}, {}, false, true};
+      if (averaged.cancelled) return Validation{kNaN, kNaN, {}, {}, true};
       v.averaged = metricsOf(averaged);
       v.map_ema = v.averaged.map;
-      v.ema_won = isBetter(v.map_ema, v.map_raw);
     }
     return v;
   }
