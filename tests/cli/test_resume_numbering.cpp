@@ -130,7 +130,9 @@ class TestResumeNumbering : public QObject {
       // ROLE's linear phase runs at the MLSPL code's fixed lr 1e-3, not at the fine-tuning lr.
       const QByteArray err = cli.readAllStandardError();
       QVERIFY2(err.contains("linear phase: 2 epochs on cached features, adam lr 0.001000"), err.constData());
-      QCOMPARE(watch.checkpoints(run).front().epoch, kLinear + 1);  // numbered after the linear phase
+      const auto recorded = watch.checkpoints(run);
+      QVERIFY(!recorded.empty());
+      QCOMPARE(recorded.front().epoch, kLinear + 1);  // numbered after the linear phase
     }
 
     // Resume, cancelled two steps into the second epoch it trains; then resume to the end.
