@@ -1,13 +1,25 @@
 // mlstudio-cli subcommands. Each register* adds a CLI11 subcommand whose callback does the work;
-// errors are thrown and turned into a one-line message plus a non-zero exit code by main().
+// errors are thrown and turned into a one-line message plus a non-zero exit code by runCliApp().
+//
+// Two binaries share these: mlstudio-cli (main.cpp) runs the data commands itself and links neither LibTorch
+// nor OpenCV; every command that needs them is registered in mlstudio-cli-torch (torch_main.cpp) and listed by
+// name and description in torch_commands.cpp, from where mlstudio-cli hands it over (exec, same argv).
 #pragma once
 #include <CLI/CLI.hpp>
 
 namespace mls::cli {
 
-void registerDataCommands(CLI::App& app);   // demo, import-coco, single-positive, info, export, relink
-void registerTrainCommands(CLI::App& app);  // train, eval, predict
+// mlstudio-cli
+void registerDataCommands(CLI::App& app);     // import-coco, single-positive, info, export, relink
+
+// mlstudio-cli-torch
+void registerDemoCommand(CLI::App& app);      // demo (OpenCV)
+void registerTrainCommands(CLI::App& app);    // train, eval, predict
 void registerWeightsCommands(CLI::App& app);  // export-weights
+
+// Parses argv and runs the chosen subcommand; returns the exit code (CLI11's for bad flags, 1 for errors),
+// printing errors as one "error: ..." line on stderr.
+int runCliApp(CLI::App& app, int argc, char** argv);
 
 // One progress line on stderr (overwritten in place when stderr is a terminal).
 void progressLine(const std::string& text, bool done = false);

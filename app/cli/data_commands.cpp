@@ -1,4 +1,5 @@
-// Project data subcommands: demo, import-coco, single-positive, info, export, relink.
+// Project data subcommands: import-coco, single-positive, info, export, relink. They run in mlstudio-cli itself,
+// which links neither LibTorch nor OpenCV (see torch_commands.h).
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
@@ -10,7 +11,6 @@
 #include "data/coco/project_export.h"
 #include "data/labels/single_positive_generator.h"
 #include "data/store/project_store.h"
-#include "demo_generator.h"
 
 namespace fs = std::filesystem;
 
@@ -33,23 +33,6 @@ std::string firstFew(const std::vector<std::string>& names, size_t few = 5) {
   for (size_t i = 0; i < std::min(few, names.size()); ++i) out += (i ? ", " : "") + names[i];
   if (names.size() > few) out += ", ... (" + std::to_string(names.size() - few) + " more)";
   return out;
-}
-
-void addDemo(CLI::App& app) {
-  auto* cmd = app.add_subcommand("demo", "Generate the synthetic demo dataset and a ready project DIR/demo.mlsproj");
-  auto opt = std::make_shared<DemoOptions>();
-  auto out = std::make_shared<std::string>();
-  cmd->add_option("--out", *out, "Output folder")->required();
-  cmd->add_option("--train", opt->train, "Training images")->capture_default_str();
-  cmd->add_option("--val", opt->val, "Validation images")->capture_default_str();
-  cmd->add_option("--size", opt->size, "Image side in pixels")->capture_default_str();
-  cmd->add_option("--seed", opt->seed, "Random seed")->capture_default_str();
-  cmd->callback([opt, out] {
-    const auto ds = createDemoProject(*out, *opt, [](int done, int total) {
-      progressLine("demo: " + std::to_string(done) + " / " + std::to_string(total) + " images", done == total);
-    });
-    std::cout << "demo project: " << ds.project << std::endl;
-  });
 }
 
 void addImport(CLI::App& app) {
@@ -199,7 +182,6 @@ void addRelink(CLI::App& app) {
 }  // namespace
 
 void registerDataCommands(CLI::App& app) {
-  addDemo(app);
   addImport(app);
   addSinglePositive(app);
   addInfo(app);
