@@ -231,6 +231,37 @@ class TestCocoImport : public QObject {
                      "annotations":[{"id":4,"image_id":1,"category_id":1},{"id":4,"image_id":1,"category_id":1}]})",
                   "duplicate annotation id 4");
   }
+  // Ids are checked by sorting them: the message still names the first annotation, in file order, whose id an
+  // earlier one has, and an earlier error of another kind still comes first.
+  void duplicateAnnotationIdOutOfOrder() {
+    const std::string head = R"({"images":[{"id":1,"file_name":"a.jpg"}],"categories":[{"id":1,"name":"x"}],
+                                 "annotations":[)";
+    auto ann = [](int id, int image) {
+      return "{\"id\":" + std::to_string(id) + ",\"image_id\":" + std::to_string(image) + ",\"category_id\":1}";
+    };
+    expectFailure(head + ann(7, 1) + "," + ann(3, 1) + "," + ann(9, 1) + "," + ann(3, 1) + "," + ann(7, 1) + "]}",
+                  "annotations[3]: duplicate annotation id 3");
+    expectFailure(head + ann(7, 1) + "," + ann(3, 2) + "," + ann(7, 1) + "]}", "annotations[1]: refers to unknown image id 2");
+    expectFailure(head + ann(7, 1) + "," + ann(7, 1) + "," + ann(3, 2) + "]}", "annotations[1]: duplicate annotation id 7");
+  }
+
+  // Keys are compared where they stand in the file; one written with escapes still means the same key.
+  void escapedKeys() {
+    ProjectStore store(project("escaped.mlsproj"));
+    CocoImportOptions opt;
+    opt.annotations = write("escaped.json", R"({"images":[{"id":1,"file_n\u0061me":"a.jpg"},{"id":2,"file_name":"b.jpg"}],
+        "categories":[{"id":1,"n\u0061me":"x"}],
+        "annotations":[{"id":1,"image\u005fid":2,"category_id":1}]})");
+    opt.images = images_.toStdString();
+    const auto r = importCoco(store, opt);
+    QCOMPARE(r.images, 2);
+    QCOMPARE(r.labels, 1);
+    QVERIFY(r.missing_files.empty());
+    QCOMPARE(store.image(1)->file_name, std::string("a.jpg"));
+    QCOMPARE(store.category(1)->name, std::string("x"));
+    QCOMPARE(store.labelsOf(2).size(), size_t(1));
+  }
+
   void wrongType() {
     expectFailure(R"({"images":[{"id":"one","file_name":"a.jpg"}],"categories":[]})", "'id' must be an integer");
   }
