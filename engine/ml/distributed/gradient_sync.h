@@ -1,0 +1,63 @@
+// torch DDP's gradient semantics for one model replica per process, driven from C++ through c10d's own
+// Reducer (torch/csrc/distributed/c10d/reducer.hpp, the engine behind torch.nn.parallel.DistributedDataParallel):
+// parameters and buffers broadcast from rank 0 at construction; gradients bucketed (~25 MB) and all-reduced
+// from autograd hooks as buckets fill during backward, averaged over ranks, complete when backward returns;
+// non-final micro-batches of gradient accumulation skip the all-reduce; an AMP found-inf flag agreed on by all.
+//
+// Per step (micro-batches m = 0..M-1):
+//   sync.beforeForward();                    // BatchNorm running statistics from rank 0, as DDP's broadcast_buffers
+//   auto loss = model->forward(...) / M;
+//   sync.backward(loss, m == M - 1);         // all-reduce only on the last micro-batch
+//   if (!sync.anyRankFoundInf(!scaler.unscale(params))) optimizer.step();
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace at {
+class Tensor;
+}
+namespace torch::nn {
+class Module;
+}
+
+namespace mls::dist {
+
+class ProcessGroup;
+
+struct GradientSyncOptions {
+  int64_t bucket_cap_bytes = 25 * 1024 * 1024;  // torch DDP's bucket_cap_mb = 25
+  int64_t first_bucket_bytes = 1024 * 1024;     // DDP's small first bucket: the last layers' grads go out at once
+  bool broadcast_buffers = true;                // beforeForward() copies rank 0's buffers (DDP's default)
+};
+
+class GradientSync {
+ public:
+  // Broadcasts `module`'s parameters and buffers from rank 0 (a collective: all ranks construct together).
+  // The module's parameter set must not change afterwards.
+  GradientSync(ProcessGroup& group, torch::nn::Module& module, const GradientSyncOptions& options = {});
+  ~GradientSync();
+  GradientSync(const GradientSync&) = delete;
+  GradientSync& operator=(const GradientSync&) = delete;
+
+  // Call before every training forward (all ranks, same order).
+  void beforeForward();
+  // loss.backward(); with sync, the averaged gradients are in .grad() when it returns. Without sync (a
+  // non-final accumulation micro-batch) gradients only accumulate locally. Throws DistributedError naming
+  // the rank at fault when a rank dies or hangs.
+  void backward(const at::Tensor& loss, bool sync = true);
+  // True when `found_inf` is true on any rank, so every rank skips the same AMP step.
+  bool anyRankFoundInf(bool found_inf);
+  // Rank 0's buffers to all ranks (beforeForward does this when broadcast_buffers).
+  void syncBuffers();
+
+  // Sizes of the gradient buckets in bytes, in the order they are all-reduced (after the first synced step
+  // the buckets are rebuilt in the order gradients became ready, as DDP does).
+  std::vector<int64_t> bucketBytes() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mls::dist
