@@ -113,7 +113,7 @@ std::vector<int64_t> GradientSync::bucketBytes() const {
   std::vector<int64_t> sizes;
   if (!impl_->reducer) return sizes;
   for (const auto& bucket : impl_->reducer->get_grad_buckets(/*return_zero_tensors=*/true))
-    sizes.push_back(static_cast<int64_t>(bucket.getBufferRef().nbytes()));
+    sizes.push_back(static_cast<int64_t>(bucket.getBuffer().nbytes()));
   return sizes;
 }
 
