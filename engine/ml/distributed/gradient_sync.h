@@ -1,8 +1,9 @@
-// torch DDP's gradient semantics for one model replica per process, driven from C++ through c10d's own
-// Reducer (torch/csrc/distributed/c10d/reducer.hpp, the engine behind torch.nn.parallel.DistributedDataParallel):
-// parameters and buffers broadcast from rank 0 at construction; gradients bucketed (~25 MB) and all-reduced
-// from autograd hooks as buckets fill during backward, averaged over ranks, complete when backward returns;
-// non-final micro-batches of gradient accumulation skip the all-reduce; an AMP found-inf flag agreed on by all.
+// torch DDP's gradient semantics for one model replica per process (torch.nn.parallel.DistributedDataParallel
+// and its c10d Reducer): parameters and buffers broadcast from rank 0 at construction; gradients bucketed
+// (~25 MB) and all-reduced with ProcessGroup::allreduce, launched from autograd hooks as buckets fill during
+// backward, averaged over ranks, complete when backward returns; non-final micro-batches of gradient
+// accumulation skip the all-reduce; an AMP found-inf flag agreed on by all ranks. (Why hooks and not c10d's
+// Reducer itself: see gradient_sync.cpp.)
 //
 // Per step (micro-batches m = 0..M-1):
 //   sync.beforeForward();                    // BatchNorm running statistics from rank 0, as DDP's broadcast_buffers
@@ -51,12 +52,13 @@ class GradientSync {
   // Rank 0's buffers to all ranks (beforeForward does this when broadcast_buffers).
   void syncBuffers();
 
-  // Sizes of the gradient buckets in bytes, in the order they are all-reduced (after the first synced step
-  // the buckets are rebuilt in the order gradients became ready, as DDP does).
+  // Sizes of the gradient buckets in bytes, in the order they are all-reduced (reverse parameter order, as
+  // DDP's initial assignment; unlike DDP they are not rebuilt from the observed gradient order).
   std::vector<int64_t> bucketBytes() const;
 
+  struct Impl;  // internal (gradient_sync.cpp), public for its autograd hook
+
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
