@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "../support/tensor_compare.h"
+#include "ml/batch_source.h"
 #include "ml/distributed/distributed_sampler.h"
 #include "ml/distributed/gradient_sync.h"
 #include "ml/distributed/launch_env.h"
@@ -369,7 +370,7 @@ class TestDistributed : public QObject {
     const int timeout = 30;
     ranks.start(s, timeout);
     QProcess& victim = *ranks.processes[1];
-    QVERIFY(victim.waitForReadyReadStandardOutput(60000));
+    QVERIFY(victim.waitForReadyRead(60000));
     QVERIFY(QString::fromUtf8(victim.readAllStandardOutput()).contains("misbehaving die"));
     victim.kill();
     QVERIFY(victim.waitForFinished(10000));
@@ -389,7 +390,7 @@ class TestDistributed : public QObject {
     const int timeout = 6;
     ranks.start(s, timeout);
     QElapsedTimer clock;
-    QVERIFY(ranks.processes[1]->waitForReadyReadStandardOutput(60000));
+    QVERIFY(ranks.processes[1]->waitForReadyRead(60000));
     clock.start();
     const int code = ranks.finish(0, timeout + 30);
     const QString message = ranks.errors(0);
