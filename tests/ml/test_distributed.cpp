@@ -123,7 +123,11 @@ int runWorker(const std::string& scenario_text, const std::string& out_dir) {
     auto group = ProcessGroup::connect(config);
     const int rank = group->rank();
     Net net = makeNet(100 + uint64_t(rank));  // different on each rank: the broadcast must fix it
-    GradientSync sync(*group, *net);
+    // Tiny buckets so that this small model spans three, launched in order from the hooks.
+    GradientSyncOptions sync_options;
+    sync_options.first_bucket_bytes = 64;
+    sync_options.bucket_cap_bytes = 256;
+    GradientSync sync(*group, *net, sync_options);
     auto optimizer = makeOptimizer(s.optimizer, net);
     const Data data = makeData();
     const int64_t micro = s.batch / s.accumulation;
@@ -168,6 +172,7 @@ int runWorker(const std::string& scenario_text, const std::string& out_dir) {
     for (const auto& b : net->buffers()) state.push_back(b.clone());
     state.push_back(scores);
     state.push_back(torch::tensor({int64_t(inf_agreed), int64_t(clean_agreed)}));
+    state.push_back(torch::tensor(sync.bucketBytes(), torch::kLong));
     torch::save(state, out_dir + "/rank" + std::to_string(rank) + ".pt");
     group->barrier("final barrier");  // rank 0 hosts the store: it leaves last
     return 0;
@@ -327,7 +332,7 @@ class TestDistributed : public QObject {
     const auto rank0 = ranks.state(0), rank1 = ranks.state(1);
     const auto reference = referenceRun(s);
     const size_t params = 5, buffers = 3;  // fc1 w; bn w,b; fc2 w,b | running mean, var, batches tracked
-    QCOMPARE(rank0.size(), params + buffers + 2);
+    QCOMPARE(rank0.size(), params + buffers + 3);
 
     // Same averaged gradients on both ranks: identical parameters, bit for bit (and rank 0's buffers).
     for (size_t i = 0; i < params + buffers; ++i) QVERIFY(torch::equal(rank0[i], rank1[i]));
@@ -355,10 +360,18 @@ class TestDistributed : public QObject {
 
     // AMP: inf found on rank 1 only -> both ranks skip; no inf anywhere -> both step.
     for (const auto* state : {&rank0, &rank1}) {
-      const auto flags = state->back();
+      const auto flags = (*state)[params + buffers + 1];
       QCOMPARE(flags[0].item<int64_t>(), int64_t(1));
       QCOMPARE(flags[1].item<int64_t>(), int64_t(0));
     }
+
+    // Buckets in reverse parameter order: {fc2 bias + weight: 20 + 640 B >= 64}, {bn bias + weight: 256 B},
+    // {fc1 weight: 1536 B}.
+    const auto buckets = rank0.back();
+    QCOMPARE(buckets.numel(), int64_t(3));
+    QCOMPARE(buckets[0].item<int64_t>(), int64_t(660));
+    QCOMPARE(buckets[1].item<int64_t>(), int64_t(256));
+    QCOMPARE(buckets[2].item<int64_t>(), int64_t(1536));
   }
 
   // Rank 1 is killed in the middle of training: rank 0 stops at the next gradient all-reduce and names it.
@@ -379,6 +392,7 @@ class TestDistributed : public QObject {
     const QString message = ranks.errors(0);
     QCOMPARE(code, kWorkerFailed);
     QVERIFY2(message.contains("failed on rank 0: rank 1 is gone"), qPrintable(message));
+    qInfo("%s", qPrintable(message.section("error: ", -1).trimmed()));
   }
 
   // Rank 1 hangs (alive, heartbeating, but never reaches the all-reduce): rank 0 gives up after the timeout.
@@ -398,6 +412,7 @@ class TestDistributed : public QObject {
     QVERIFY2(message.contains("rank 1 (at step") && message.contains("is alive but stuck behind rank 0"),
              qPrintable(message));
     QVERIFY2(message.contains("6 s timeout"), qPrintable(message));
+    qInfo("%s", qPrintable(message.section("error: ", -1).trimmed()));
     qInfo("hung rank reported %.1f s after it stopped (timeout %d s)", clock.elapsed() / 1000.0, timeout);
   }
 
