@@ -175,10 +175,8 @@ std::unique_ptr<ProcessGroup> ProcessGroup::connect(const LaunchConfig& config, 
   impl->store = store;
   try {
     waitForAllRanks(*store, config);
-    // Rank 0 reaches its own store through a second, client-only connection.
-    LaunchConfig client = config;
-    client.rank = std::max(config.rank, 1);
-    impl->heartbeat_store = openStore(client, false);
+    // A second, client-only connection (also on rank 0, to its own store) for the heartbeat thread.
+    impl->heartbeat_store = openStore(config, false);
     impl->group = createGlooGroup(store, config, options);
   } catch (const DistributedError&) {
     throw;
