@@ -26,7 +26,11 @@ class FaultChild {
   FaultChild(const FaultChild&) = delete;
   FaultChild& operator=(const FaultChild&) = delete;
 
-  bool running() const { return p_.state() != QProcess::NotRunning; }
+  // Whether the child still runs (QProcess notices an exit only inside its wait functions).
+  bool running() {
+    if (p_.state() != QProcess::NotRunning) p_.waitForFinished(0);
+    return p_.state() != QProcess::NotRunning;
+  }
   const QByteArray& out() const { return out_; }
   const QByteArray& err() const { return err_; }
 
@@ -64,7 +68,7 @@ class FaultChild {
 
  private:
   void collect(int wait_ms) {
-    if (wait_ms > 0 && running()) {
+    if (wait_ms > 0 && p_.state() != QProcess::NotRunning) {
       if (!p_.waitForReadyRead(wait_ms)) QThread::msleep(1);
     }
     out_ += p_.readAllStandardOutput();

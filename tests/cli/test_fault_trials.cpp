@@ -70,9 +70,11 @@ struct Ack {
 // The complete "ack <n> <image> <category>" lines; a line cut off by the kill does not count.
 std::vector<Ack> acks(const QByteArray& out) {
   std::vector<Ack> all;
-  for (const auto& line : out.split('\n')) {
+  auto lines = out.split('\n');
+  lines.removeLast();  // what follows the last newline: empty, or a line cut off by the kill
+  for (const auto& line : lines) {
     const auto f = line.split(' ');
-    if (f.size() == 4 && f[0] == "ack" && out.contains(line + '\n')) all.push_back({f[1].toInt(), f[2].toLongLong(), f[3].toLongLong()});
+    if (f.size() == 4 && f[0] == "ack") all.push_back({f[1].toInt(), f[2].toLongLong(), f[3].toLongLong()});
   }
   return all;
 }
@@ -133,7 +135,9 @@ class TestFaultTrials : public QObject {
     return value(project, "SELECT id FROM runs WHERE name = '" + name + "'");
   }
   static int checkpointRows(const QString& project, const QString& run, int epoch) {
-    return value(project, QString("SELECT count(*) FROM checkpoints WHERE run_id = %1 AND epoch = %2").arg(run).arg(epoch))
+    return value(project, QString("SELECT count(*) FROM checkpoints WHERE run_id = %1 AND epoch = %2")
+                              .arg(run)
+                              .arg(epoch))
         .toInt();
   }
 
@@ -156,7 +160,8 @@ class TestFaultTrials : public QObject {
     }
   }
   static QString valEpochs(const QString& project, const QString& run) {
-    return rows(project, "SELECT epoch FROM run_metrics WHERE run_id = " + run + " AND name = 'val_map' ORDER BY epoch, rowid")
+    return rows(project,
+                "SELECT epoch FROM run_metrics WHERE run_id = " + run + " AND name = 'val_map' ORDER BY epoch, rowid")
         .join(',');
   }
   static QString expectedEpochs(int epochs) {
@@ -199,8 +204,10 @@ class TestFaultTrials : public QObject {
                                                "ORDER BY seq LIMIT -1 OFFSET %1").arg(history_before));
     QVERIFY2(history.size() == n || history.size() == n + 1,
              qPrintable(QString("%1 acknowledged, %2 in the history").arg(n).arg(history.size())));
-    for (int i = 0; i < n; ++i)
-      QCOMPARE(history[i], QString("%1 %2").arg(acked[static_cast<size_t>(i)].image).arg(acked[static_cast<size_t>(i)].category));
+    for (int i = 0; i < n; ++i) {
+      const Ack& a = acked[static_cast<size_t>(i)];
+      QCOMPARE(history[i], QString("%1 %2").arg(a.image).arg(a.category));
+    }
     // Each image holds the last label written to it (the in-flight one counts when the history has it).
     std::map<qint64, qint64> last;
     for (const auto& h : history) last[h.section(' ', 0, 0).toLongLong()] = h.section(' ', 1, 1).toLongLong();
@@ -222,7 +229,9 @@ class TestFaultTrials : public QObject {
     bool betweenValidationAndCheckpoint() const { return validated > checkpointed; }
   };
   static KillPoint killPoint(const QString& project, const QString& run) {
-    return {value(project, "SELECT COALESCE(MAX(epoch), 0) FROM run_metrics WHERE run_id = " + run + " AND name = 'val_map'").toInt(),
+    return {value(project, "SELECT COALESCE(MAX(epoch), 0) FROM run_metrics WHERE run_id = " + run +
+                               " AND name = 'val_map'")
+                .toInt(),
             value(project, "SELECT COALESCE(MAX(epoch), 0) FROM checkpoints WHERE run_id = " + run).toInt()};
   }
   // After the resumed run: validation rows for epochs 1..E, exactly once each.
@@ -237,7 +246,9 @@ class TestFaultTrials : public QObject {
   static QString checkpointDir(const QString& project, const QString& run) {
     return value(project, "SELECT checkpoint_dir FROM runs WHERE id = " + run);
   }
-  static QStringList tempFiles(const QString& dir) { return QDir(dir).entryList({"*.tmp"}, QDir::AllEntries | QDir::System); }
+  static QStringList tempFiles(const QString& dir) {
+    return QDir(dir).entryList({"*.tmp"}, QDir::AllEntries | QDir::System);
+  }
 
   // The single "error: could not save the checkpoint …: <reason>" line a failed checkpoint write ends with.
   static void expectCheckpointError(const QByteArray& err, const QByteArray& reason) {
@@ -328,7 +339,8 @@ class TestFaultTrials : public QObject {
 
   // §2.2, before the first checkpoint: killed as soon as training starts.
   void sigkillTrainingBeforeFirstCheckpoint() {
-    killTrainingAndResume("before-checkpoint", [](FaultChild& c, const QString&) { return c.err().contains("training on"); });
+    killTrainingAndResume("before-checkpoint",
+                          [](FaultChild& c, const QString&) { return c.err().contains("training on"); });
   }
 
   // §2.2, right after a checkpoint: killed once the checkpoint row of epoch 1 is in the project.
@@ -375,8 +387,10 @@ class TestFaultTrials : public QObject {
   // so the writer blocks inside the write, after epoch 2's validation was recorded. Deterministic.
   void sigkillTrainingDuringCheckpointWrite() {
     const QString project = copyOf(train_base_);
-    const QString next_run = value(project, "SELECT COALESCE(MAX(seq), 0) + 1 FROM sqlite_sequence WHERE name = 'runs'");
-    const QString dir = QFileInfo(project).absolutePath() + "/" + QFileInfo(project).completeBaseName() + ".runs/run_" + next_run;
+    const QString next_run =
+        value(project, "SELECT COALESCE(MAX(seq), 0) + 1 FROM sqlite_sequence WHERE name = 'runs'");
+    const QFileInfo file(project);
+    const QString dir = file.absolutePath() + "/" + file.completeBaseName() + ".runs/run_" + next_run;
     QVERIFY(QDir().mkpath(dir));
     const QByteArray fifo = (dir + "/epoch_002.pt.tmp").toUtf8();
     QCOMPARE(::mkfifo(fifo.constData(), 0644), 0);
@@ -409,11 +423,13 @@ class TestFaultTrials : public QObject {
     for (int trial = 0; trial < 2; ++trial) {
       const int delay_ms = static_cast<int>(random.bounded(1500));
       const QString name = QString("random-%1").arg(trial);
-      killTrainingAndResume(name, [delay_ms, started = std::optional<QElapsedTimer>()](FaultChild& c, const QString&) mutable {
+      std::optional<QElapsedTimer> started;
+      killTrainingAndResume(name, [&](FaultChild& c, const QString&) {
         if (!started && c.err().contains("training on")) started.emplace().start();
         return started && started->elapsed() >= delay_ms;  // picks the moment only; nothing asserts on time
       });
-      if (QTest::currentTestFailed()) QFAIL(qPrintable(QString("trial %1 (kill %2 ms into training)").arg(trial).arg(delay_ms)));
+      if (QTest::currentTestFailed())
+        QFAIL(qPrintable(QString("trial %1 (kill %2 ms into training)").arg(trial).arg(delay_ms)));
     }
   }
 
@@ -438,7 +454,8 @@ class TestFaultTrials : public QObject {
       stored.insert(stored.end(), written.begin(), written.end());
       for (const QStringList& args :
            {QStringList{"single-positive", "--project", project},
-            QStringList{"relink", "--project", project, "--folder", "1", "--to", dir_.path() + "/train/images", "--dry-run"},
+            QStringList{"relink", "--project", project, "--folder", "1", "--to", dir_.path() + "/train/images",
+                        "--dry-run"},
             QStringList{"info", "--project", project, "--json"}}) {
         const auto r = runCli(args, 120000);
         QVERIFY2(r.code == 0, qPrintable(args.first() + ": " + r.err));
@@ -512,11 +529,13 @@ class TestFaultTrials : public QObject {
     // Larger than the project file and its WAL, smaller than any checkpoint of this model (4 MB and up).
     const rlim_t limit = 2 << 20;
     for (const auto& [name, bytes] : before) QVERIFY2(bytes.size() > static_cast<qsizetype>(limit), qPrintable(name));
-    FaultChild child(QStringLiteral(MLS_CLI_PATH), {"train", "--project", project, "--resume", run, "--epochs", "3"}, [limit] {
+    const auto limit_file_size = [limit] {
       ignoreFileSizeSignal();
       const rlimit fsize{limit, limit};
       ::setrlimit(RLIMIT_FSIZE, &fsize);
-    });
+    };
+    FaultChild child(QStringLiteral(MLS_CLI_PATH), {"train", "--project", project, "--resume", run, "--epochs", "3"},
+                     limit_file_size);
     QCOMPARE(child.finish(), 1);
     expectCheckpointError(child.err(), "File too large");
     const KillPoint failed = killPoint(project, run);

@@ -35,20 +35,22 @@ std::string errorText(int error) { return std::generic_category().message(error)
   throw std::runtime_error("cannot write '" + path + "': " + reason);
 }
 
-// Streams the archive into an open file, keeping the first write error: torch reports only "file write
-// failed", the errno says why (No space left on device, File too large, ...).
+// Streams the archive into an open file and keeps the first write error, whose errno says why (No space left
+// on device, File too large, ...). After an error it swallows the rest: LibTorch 1.13's zip writer that sees a
+// short write throws, then throws again from its destructor while finishing the archive, and that second
+// exception terminates the process (pytorch/pytorch#87997, #156955). The caller checks `error` once torch is done.
 struct FileSink {
   int fd;
   int error = 0;
   size_t operator()(const void* data, size_t bytes) {
     const char* p = static_cast<const char*>(data);
     size_t left = bytes;
-    while (left > 0) {
+    while (left > 0 && error == 0) {
       const ssize_t n = ::write(fd, p, left);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        if (error == 0) error = n < 0 ? errno : EIO;
-        return bytes - left;
+        error = n < 0 ? errno : EIO;
+        break;
       }
       p += n;
       left -= static_cast<size_t>(n);
@@ -84,8 +86,9 @@ void saveArchiveAtomically(torch::serialize::OutputArchive& archive, const std::
   try {
     archive.save_to([&sink](const void* data, size_t bytes) { return sink(data, bytes); });
   } catch (const c10::Error& e) {
-    error = sink.error ? errorText(sink.error) : e.what_without_backtrace();
+    error = e.what_without_backtrace();
   }
+  if (sink.error != 0) error = errorText(sink.error);
   if (error.empty() && ::fsync(fd) != 0) error = errorText(errno);
   if (::close(fd) != 0 && error.empty()) error = errorText(errno);
   if (error.empty() && ::rename(temp.c_str(), path.c_str()) != 0) error = errorText(errno);
