@@ -9,7 +9,6 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QRandomGenerator>
-#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 #include <fcntl.h>
@@ -81,19 +80,19 @@ std::vector<Ack> acks(const QByteArray& out) {
 
 void ignoreFileSizeSignal() { ::signal(SIGXFSZ, SIG_IGN); }  // writes past the limit then fail with EFBIG
 
-// True when a val_* image was opened since the last call (drains the inotify queue).
-bool valImageOpened(int watch) {
+// How many files whose names start with `prefix` were opened since the last call (drains the inotify queue).
+int filesOpened(int watch, const QByteArray& prefix) {
   alignas(inotify_event) char buffer[4096];
-  bool seen = false;
+  int opened = 0;
   ssize_t n;
   while ((n = ::read(watch, buffer, sizeof buffer)) > 0) {
     for (char* p = buffer; p < buffer + n;) {
       const auto* event = reinterpret_cast<const inotify_event*>(p);
-      if (event->len > 0 && QByteArray(event->name).startsWith("val_")) seen = true;
+      if (event->len > 0 && QByteArray(event->name).startsWith(prefix)) ++opened;
       p += sizeof(inotify_event) + event->len;
     }
   }
-  return seen;
+  return opened;
 }
 
 QByteArray fileBytes(const QString& path) {
@@ -351,37 +350,34 @@ class TestFaultTrials : public QObject {
     });
   }
 
-  // §2.2, mid-epoch: killed on a progress line inside epoch 2 or 3 (step k of S, k < S).
-  void sigkillTrainingMidEpoch() {
-    static const QRegularExpression mid(R"(epoch [23]/3  step (\d+)/(\d+) )");
-    killTrainingAndResume("mid-epoch", [](FaultChild& c, const QString&) {
-      for (auto it = mid.globalMatch(QString::fromUtf8(c.err())); it.hasNext();) {
-        const auto m = it.next();
-        if (m.captured(1).toInt() < m.captured(2).toInt()) return true;
-      }
-      return false;
-    });
-  }
-
-  // §2.2, during validation: killed when epoch 2's validation opens its first val image (inotify on the
-  // images folder; training reads train_* files only).
-  void sigkillTrainingDuringValidation() {
+  // Kills a training run once `count` files starting with `prefix` were opened after the checkpoint of
+  // epoch 1 was recorded (inotify on the images folder; training reads train_* files, validation val_* ones).
+  void killOnImageOpens(const QString& name, const QByteArray& prefix, int count) {
     const QString images = dir_.path() + "/train/images";
     const int watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     QVERIFY(watch >= 0);
     QVERIFY(inotify_add_watch(watch, images.toUtf8().constData(), IN_OPEN) >= 0);
     bool armed = false;
-    killTrainingAndResume("during-validation", [&](FaultChild&, const QString& project) {
-      const bool val_opened = valImageOpened(watch);
+    int opened = 0;
+    killTrainingAndResume(name, [&](FaultChild&, const QString& project) {
+      const int now = filesOpened(watch, prefix);
       if (!armed) {
-        const QString run = runId(project, "during-validation");
-        armed = !run.isEmpty() && checkpointRows(project, run, 1) == 1;  // from here on, a val image means epoch 2
+        const QString run = runId(project, name);
+        armed = !run.isEmpty() && checkpointRows(project, run, 1) == 1;  // what opens from here on is epoch 2's
         return false;
       }
-      return val_opened;
+      opened += now;
+      return opened >= count;
     });
     ::close(watch);
   }
+
+  // §2.2, mid-epoch: epoch 2 has opened 100 training image files (each is opened once or twice, and the loader
+  // runs at most 4 batches of 8 ahead of the steps: the kill lands between steps 2 and 13 of 20).
+  void sigkillTrainingMidEpoch() { killOnImageOpens("mid-epoch", "train_", 100); }
+
+  // §2.2, during validation: epoch 2's validation has opened its first val image.
+  void sigkillTrainingDuringValidation() { killOnImageOpens("during-validation", "val_", 1); }
 
   // §2.2, while the checkpoint of epoch 2 is being written: its temp file is a FIFO whose small buffer fills,
   // so the writer blocks inside the write, after epoch 2's validation was recorded. Deterministic.

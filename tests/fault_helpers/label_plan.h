@@ -19,7 +19,8 @@ inline std::vector<std::pair<int64_t, int64_t>> labelPlan(ProjectStore& store, i
   std::vector<std::pair<int64_t, int64_t>> plan;
   for (int n = 0; n < count; ++n) {
     const size_t i = static_cast<size_t>(first + n);
-    plan.emplace_back(images[i % images.size()].id, categories[(i * 7 + 3) % categories.size()].id);
+    // Each lap over the images shifts the classes by one, so a rewrite of an image always changes its label.
+    plan.emplace_back(images[i % images.size()].id, categories[(i * 7 + 3 + i / images.size()) % categories.size()].id);
   }
   return plan;
 }
