@@ -2,6 +2,10 @@
 
 #include <torch/torch.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -23,23 +27,76 @@ std::string epochCheckpointPath(const std::string& dir, int epoch) {
 
 std::string bestCheckpointPath(const std::string& dir) { return (fs::path(dir) / "best.pt").string(); }
 
+namespace {
+
+std::string errorText(int error) { return std::generic_category().message(error); }
+
+[[noreturn]] void cannotWrite(const std::string& path, const std::string& reason) {
+  throw std::runtime_error("cannot write '" + path + "': " + reason);
+}
+
+// Streams the archive into an open file and keeps the first write error, whose errno says why (No space left
+// on device, File too large, ...). After an error it swallows the rest: LibTorch 1.13's zip writer that sees a
+// short write throws, then throws again from its destructor while finishing the archive, and that second
+// exception terminates the process (pytorch/pytorch#87997, #156955). The caller checks `error` once torch is done.
+struct FileSink {
+  int fd;
+  int error = 0;
+  size_t operator()(const void* data, size_t bytes) {
+    const char* p = static_cast<const char*>(data);
+    size_t left = bytes;
+    while (left > 0 && error == 0) {
+      const ssize_t n = ::write(fd, p, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        error = n < 0 ? errno : EIO;
+        break;
+      }
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+    return bytes;
+  }
+};
+
+// Makes the rename itself durable; some file systems refuse fsync on a directory, which changes nothing here.
+void syncDirectory(const fs::path& dir) {
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
 void saveArchiveAtomically(torch::serialize::OutputArchive& archive, const std::string& path) {
   const fs::path target(path);
   std::error_code ec;
-  if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
-  const fs::path temp = target.string() + ".tmp";
+  if (target.has_parent_path()) {
+    fs::create_directories(target.parent_path(), ec);
+    if (ec) cannotWrite(path, ec.message());
+  }
+  // Temp file, fsync, rename (POSIX rename replaces the target atomically), fsync of the folder: a crash or a
+  // full disk leaves either the previous file or the new one, never a torn one.
+  const std::string temp = path + ".tmp";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) cannotWrite(path, errorText(errno));
+  FileSink sink{fd};
+  std::string error;
   try {
-    archive.save_to(temp.string());
+    archive.save_to([&sink](const void* data, size_t bytes) { return sink(data, bytes); });
   } catch (const c10::Error& e) {
-    fs::remove(temp, ec);
-    throw std::runtime_error("cannot write checkpoint '" + path + "': " + e.what_without_backtrace());
+    error = e.what_without_backtrace();
   }
-  // rename() replaces the destination atomically on POSIX file systems.
-  fs::rename(temp, target, ec);
-  if (ec) {
-    fs::remove(temp, ec);
-    throw std::runtime_error("cannot move checkpoint into place at '" + path + "': " + ec.message());
+  if (sink.error != 0) error = errorText(sink.error);
+  if (error.empty() && ::fsync(fd) != 0) error = errorText(errno);
+  if (::close(fd) != 0 && error.empty()) error = errorText(errno);
+  if (error.empty() && ::rename(temp.c_str(), path.c_str()) != 0) error = errorText(errno);
+  if (!error.empty()) {
+    ::unlink(temp.c_str());
+    cannotWrite(path, error);
   }
+  syncDirectory(target.parent_path());
 }
 
 void loadCheckpointWeights(MultiLabelModel& model, const std::string& checkpoint_path) {

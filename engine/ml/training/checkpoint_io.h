@@ -43,8 +43,10 @@ constexpr const char* kScalerTracker = "loss_scale_growth_tracker";
 std::string epochCheckpointPath(const std::string& dir, int epoch);
 std::string bestCheckpointPath(const std::string& dir);
 
-// Writes to "<path>.tmp" and renames it over `path`, so a crash never leaves a half-written checkpoint.
-// Creates missing parent directories. Throws std::runtime_error on failure.
+// Writes to "<path>.tmp", fsyncs it and renames it over `path`, so a crash, a full disk or a folder that
+// cannot be written never leaves a half-written checkpoint (the previous file stays as it was). Creates
+// missing parent directories. Throws std::runtime_error "cannot write '<path>': <reason>" (e.g. "No space
+// left on device"), removing the temp file.
 void saveArchiveAtomically(torch::serialize::OutputArchive& archive, const std::string& path);
 
 // Loads a checkpoint's model weights (EMA if they were the better ones, else raw) into a freshly built

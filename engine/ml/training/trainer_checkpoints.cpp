@@ -22,7 +22,8 @@ void Trainer::Impl::writeBest(int epoch, double val_map, bool ema_won, TrainResu
     result.best_checkpoint = path;
   } catch (const std::exception& e) {
     // eval, predict and export read the best weights: without them the run is not usable.
-    throw TrainingError(std::string("could not save the best weights: ") + e.what());
+    throw TrainingError("could not save the checkpoint of the best weights (epoch " + std::to_string(epoch) +
+                        "): " + e.what());
   }
 }
 
