@@ -132,7 +132,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(train_, &TrainPanel::runFinished, this, [this](qint64 run_id, const QString& status) {
     // The Train panel has already told the session that the run list changed and said how the run ended
     // (statusMessage).
-    if (status == QLatin1String("finished")) session_->setCurrentRun(run_id);
+    if (status == QLatin1String(runStatusName(RunStatus::Finished))) session_->setCurrentRun(run_id);
   });
   connect(train_, &TrainPanel::statusMessage, this, [this](const QString& text) { statusBar()->showMessage(text, 10000); });
   connect(annotate_, &AnnotatePanel::errorOccurred, this,

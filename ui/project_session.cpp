@@ -23,7 +23,7 @@ bool ProjectSession::open(const QString& path, QString* error) {
   current_run_ = -1;
   const auto runs = store_->runs();
   for (auto it = runs.rbegin(); it != runs.rend(); ++it)
-    if (it->status == "finished") {
+    if (it->status == RunStatus::Finished) {
       current_run_ = it->id;
       break;
     }

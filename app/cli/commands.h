@@ -7,6 +7,9 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <string>
+#include <vector>
+
 namespace mls::cli {
 
 // mlstudio-cli
@@ -20,6 +23,13 @@ void registerWeightsCommands(CLI::App& app);  // export-weights
 // Parses argv and runs the chosen subcommand; returns the exit code (CLI11's for bad flags, 1 for errors),
 // printing errors as one "error: ..." line on stderr.
 int runCliApp(CLI::App& app, int argc, char** argv);
+
+// "a | b | c": an option's choices for its help text, from the engine's name table that CLI::IsMember checks.
+inline std::string alternatives(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : " | ") + n;
+  return out;
+}
 
 // One progress line on stderr (overwritten in place when stderr is a terminal).
 void progressLine(const std::string& text, bool done = false);

@@ -44,7 +44,7 @@ void addImport(CLI::App& app) {
   cmd->add_option("--annotations", opt->annotations, "COCO instances_*.json")->required();
   cmd->add_option("--images", opt->images, "Image folder")->required();
   cmd->add_option("--split", *split, "Split of the imported images")
-      ->check(CLI::IsMember({"train", "val", "test"}))->capture_default_str();
+      ->check(CLI::IsMember(splitNames()))->capture_default_str();
   cmd->add_option("--val-fraction", opt->val_fraction, "Fraction of train images moved to val (seeded)");
   cmd->add_option("--seed", opt->seed, "Seed for --val-fraction")->capture_default_str();
   cmd->callback([opt, project, split] {

@@ -20,6 +20,7 @@
 #include "data/store/project_store.h"
 #include "data/training/run_model.h"
 #include "data/training/training_session.h"
+#include "ml/loss_kind.h"
 #include "ml/metrics.h"
 
 namespace mls::cli {
@@ -109,9 +110,10 @@ class ProgressPrinter : public TrainObserver {
 void addTrain(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Train a Query2Label, single-positive (MLSPL) or hybrid model on a project");
   auto r = std::make_shared<TrainRequest>();
+  auto method = std::make_shared<std::string>(methodName(r->method));
   cmd->add_option("--project", r->project, "Project file")->required();
-  cmd->add_option("--method", r->method, "q2l | mlspl | hybrid")->check(CLI::IsMember({"q2l", "mlspl", "hybrid"}))->capture_default_str();
-  cmd->add_option("--loss", r->loss, "Loss")->check(CLI::IsMember({"asl", "bce", "an", "an-ls", "wan", "epr", "role", "focal"}))->capture_default_str();
+  cmd->add_option("--method", *method, alternatives(methodNames()))->check(CLI::IsMember(methodNames()))->capture_default_str();
+  cmd->add_option("--loss", r->loss, alternatives(lossNames()))->check(CLI::IsMember(lossNames()))->capture_default_str();
   cmd->add_option("--labels", r->labels, "full | single")->check(CLI::IsMember({"full", "single"}))->capture_default_str();
   cmd->add_option("--backbone", r->backbone, "tiny | resnet18 | resnet50 | resnet101 | torchscript:PATH")->capture_default_str();
   cmd->add_option("--weights", r->weights, "Backbone (torchvision names) or whole-model weights file");
@@ -142,7 +144,8 @@ void addTrain(CLI::App& app) {
       {image_size, [r] { return r->image_size; }}, {batch, [r] { return r->batch; }},
       {epochs, [r] { return r->epochs; }},         {lr, [r] { return r->lr; }},
       {ema, [r] { return r->ema; }},               {expected, [r] { return r->expected_positives; }}};
-  cmd->callback([r, amp_dtype, explicit_values] {
+  cmd->callback([r, method, amp_dtype, explicit_values] {
+    r->method = parseMethod(*method);
     if (amp_dtype->count() > 0) r->amp = true;
     for (const auto& [option, value] : explicit_values)
       if (option->count() > 0) checkTrainSetting(option->get_name(), value());
@@ -220,7 +223,7 @@ void addEval(CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto* project = cmd->add_option("--project", a->project, "Project file");
   auto* run = cmd->add_option("--run", a->run, "Run id or name");
-  cmd->add_option("--split", a->split, "val | test | train")->check(CLI::IsMember({"train", "val", "test"}))->capture_default_str();
+  cmd->add_option("--split", a->split, alternatives(splitNames()))->check(CLI::IsMember(splitNames()))->capture_default_str();
   auto* scores = cmd->add_option("--scores", a->scores, "CSV image_id,<classes...> with scores");
   auto* labels = cmd->add_option("--labels", a->labels, "CSV image_id,<classes...> with 0/1 labels");
   cmd->add_option("--device", a->device, "auto | cpu | cuda")->capture_default_str();

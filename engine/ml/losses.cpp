@@ -7,6 +7,7 @@
 // The official MLSPL code asserts there are no observed negatives (-1); we accept them and give
 // them the plain -log(1-p) term (as its fully-observed loss_iu does), see each loss below.
 #include "ml/losses.h"
+#include "ml/name_table.h"
 
 #include <torch/torch.h>
 
@@ -19,14 +20,9 @@ namespace mls {
 
 namespace {
 
-struct NamedKind {
-  const char* name;
-  LossKind kind;
-};
-constexpr NamedKind kKinds[] = {
-    {"bce", LossKind::BCE},  {"an", LossKind::AN},       {"an-ls", LossKind::AN_LS},
-    {"wan", LossKind::WAN},  {"epr", LossKind::EPR},     {"role", LossKind::ROLE},
-    {"focal", LossKind::Focal}, {"asl", LossKind::ASL},
+constexpr EnumName<LossKind> kKinds[] = {
+    {LossKind::BCE, "bce"}, {LossKind::AN, "an"},   {LossKind::AN_LS, "an-ls"},   {LossKind::WAN, "wan"},
+    {LossKind::EPR, "epr"}, {LossKind::ROLE, "role"}, {LossKind::Focal, "focal"}, {LossKind::ASL, "asl"},
 };
 
 // Entries of a (B,K) target matrix, as float masks in the loss dtype.
@@ -169,19 +165,14 @@ void checkShapes(const LossConfig& cfg, const torch::Tensor& logits, const torch
 LossKind parseLossKind(const std::string& name) {
   std::string key = name;
   for (char& c : key) c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::string valid;
-  for (const auto& k : kKinds) {
-    if (key == k.name) return k.kind;
-    valid += valid.empty() ? k.name : std::string(", ") + k.name;
-  }
-  throw std::invalid_argument("unknown loss '" + name + "'; valid losses: " + valid);
+  for (const auto& k : kKinds)
+    if (key == k.name) return k.value;
+  throw std::invalid_argument("unknown loss '" + name + "' (expected " + choiceList(enumNames(kKinds)) + ")");
 }
 
-std::string lossName(LossKind kind) {
-  for (const auto& k : kKinds)
-    if (k.kind == kind) return k.name;
-  return "unknown";
-}
+std::string lossName(LossKind kind) { return enumName(kKinds, kind); }
+
+std::vector<std::string> lossNames() { return enumNames(kKinds); }
 
 bool lossNeedsEstimator(LossKind kind) { return kind == LossKind::ROLE; }
 

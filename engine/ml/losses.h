@@ -5,14 +5,9 @@
 
 #include <string>
 
+#include "ml/loss_kind.h"
+
 namespace mls {
-
-enum class LossKind { BCE, AN, AN_LS, WAN, EPR, ROLE, Focal, ASL };
-
-// "bce", "an", "an-ls", "wan", "epr", "role", "focal", "asl" (case-insensitive, '_' accepted for '-').
-// Throws std::invalid_argument naming the valid names.
-LossKind parseLossKind(const std::string& name);
-std::string lossName(LossKind kind);
 
 struct LossConfig {
   LossKind kind = LossKind::ASL;

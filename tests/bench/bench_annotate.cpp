@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
       std::vector<std::pair<int64_t, std::vector<float>>> scores;
       for (int64_t id = 1; id <= train + 50; ++id) scores.emplace_back(id, std::vector<float>(12, 0.3f));
       store.storePredictions(run, scores);
-      store.finishRun(run, "finished", "", 0.5);
+      store.finishRun(run, mls::RunStatus::Finished, "", 0.5);
     }
 
     mls::ProjectStore store(demo.project);  // the GUI thread's connection

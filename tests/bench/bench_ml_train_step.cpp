@@ -283,7 +283,7 @@ class StepTimer : public mls::TrainObserver {
 
 mls::ModelSpec modelSpec(const Options& o) {
   mls::ModelSpec spec;
-  spec.method = o.method;
+  spec.method = mls::parseMethod(o.method);
   spec.backbone = o.backbone;
   spec.num_classes = o.classes;
   spec.image_size = o.image_size;

@@ -11,6 +11,9 @@
 #include <QtTest/QtTest>
 
 #include "cli_runner.h"
+#include "data/store/project_types.h"
+#include "ml/loss_kind.h"
+#include "ml/method.h"
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <sqlite3.h>
@@ -166,6 +169,24 @@ class TestCliTrain : public QObject {
                                 "SELECT c.path FROM checkpoints c JOIN runs r ON r.id = c.run_id "
                                 "WHERE r.name = 'interrupted' ORDER BY c.epoch DESC LIMIT 1");
     QVERIFY2(!checkpoint.isEmpty() && QFile::exists(checkpoint), qPrintable(checkpoint));
+  }
+
+  // The choices the CLI checks are the engine's name tables (CLI11 lists them when a value is not one).
+  void choicesAreTheEngineTables() {
+    auto listed = [](const std::vector<std::string>& names) {
+      QByteArray s = "{";
+      for (size_t i = 0; i < names.size(); ++i) s += (i ? "," : "") + QByteArray::fromStdString(names[i]);
+      return s + "}";
+    };
+    auto r = cli({"train", "--project", project_, "--method", "bogus"});
+    QVERIFY(r.code > 0);
+    QVERIFY2(r.err.contains(listed(mls::methodNames())), r.err.constData());
+    r = cli({"train", "--project", project_, "--loss", "hinge"});
+    QVERIFY(r.code > 0);
+    QVERIFY2(r.err.contains(listed(mls::lossNames())), r.err.constData());
+    r = cli({"eval", "--project", project_, "--run", "1", "--split", "holdout"});
+    QVERIFY(r.code > 0);
+    QVERIFY2(r.err.contains(listed(mls::splitNames())), r.err.constData());
   }
 
   void evalCsvFiles() {

@@ -82,7 +82,7 @@ class TestResumeNumbering : public QObject {
   TrainRequest request(const std::string& loss) const {
     TrainRequest r;
     r.project = project_;
-    r.method = "mlspl";
+    r.method = Method::MLSPL;
     r.loss = loss;
     r.labels = "single";
     r.backbone = "tiny";
@@ -145,7 +145,7 @@ class TestResumeNumbering : public QObject {
     QVERIFY(!finished.cancelled);
 
     ProjectStore store(project_, ProjectStore::Open::Existing);
-    QCOMPARE(store.run(run)->status, std::string("finished"));
+    QCOMPARE(store.run(run)->status, RunStatus::Finished);
     checkNumbering(store, run, kLinear + kEpochs);
   }
 

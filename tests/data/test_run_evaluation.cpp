@@ -132,7 +132,7 @@ class TestRunEvaluation : public QObject {
     const auto project = createDemoProject((dir_.path() + "/demo").toStdString(), d).project;
     TrainRequest r;
     r.project = project;
-    r.method = "q2l";
+    r.method = Method::Q2L;
     r.loss = "asl";
     r.backbone = "tiny";
     r.image_size = 48;

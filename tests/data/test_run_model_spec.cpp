@@ -12,7 +12,7 @@ namespace {
 
 TrainRequest request(const std::string& method, const std::string& backbone, const std::string& weights) {
   TrainRequest r;
-  r.method = method;
+  r.method = parseMethod(method);
   r.loss = method == "q2l" ? "asl" : "role";
   r.labels = method == "q2l" ? "full" : "single";
   r.backbone = backbone;
@@ -64,7 +64,7 @@ class TestRunModelSpec : public QObject {
       const auto spec = modelSpecFor(r, 10);
       QVERIFY2(spec.frozen_bn == c.frozen_bn, what.constData());
       QVERIFY2(spec.freeze_stem == c.freeze_stem, what.constData());
-      QCOMPARE(spec.method, std::string(c.method));
+      QCOMPARE(std::string(methodName(spec.method)), std::string(c.method));
       QCOMPARE(spec.num_classes, 10);
       QCOMPARE(spec.weights, std::string(c.weights));
       // The run's stored config rebuilds the same model.

@@ -33,7 +33,7 @@ int64_t addRun(ProjectStore& s, const std::string& name, const fs::path& dir) {
   touch(d / "best.pt");
   s.addRunMetrics(id, {{1, 1, "loss", 0.5}, {1, 0, "val_map", 51}, {2, 2, "loss", 0.4}, {2, 0, "val_map", 52}});
   s.storePredictions(id, {{1, {0.1f, 0.9f}}, {2, {0.8f, 0.2f}}});
-  s.finishRun(id, "finished", "", 52.0);
+  s.finishRun(id, RunStatus::Finished, "", 52.0);
   return id;
 }
 
@@ -56,7 +56,7 @@ class TestRunStore : public QObject {
     {
       ProjectStore s(p);
       id = s.createRun("old run", "mlspl", "{}", "");
-      s.finishRun(id, "finished", "", 61.5);
+      s.finishRun(id, RunStatus::Finished, "", 61.5);
     }
     {  // Turn the file back into a version-1 project: no notes column.
       Database db(p);

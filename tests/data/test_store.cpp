@@ -115,12 +115,12 @@ class TestStore : public QObject {
     const auto id = s.createRun("r1", "q2l", "{}", "/tmp/x");
     s.addRunMetrics(id, {{0, 1, "loss", 0.5}, {0, 2, "loss", 0.25}, {0, 2, "val_map", 80.0}});
     QCOMPARE(s.runMetrics(id, "loss").size(), size_t(2));
-    s.finishRun(id, "finished", "", 80.0);
-    QCOMPARE(s.run(id)->status, std::string("finished"));
+    s.finishRun(id, RunStatus::Finished, "", 80.0);
+    QCOMPARE(s.run(id)->status, RunStatus::Finished);
     QCOMPARE(s.runByName("r1")->id, id);
     s.storePredictions(id, {{10, {0.1f, 0.9f, 0.3f}}});
     QCOMPARE(s.predictions(id, 10)->at(1), 0.9f);
-    QVERIFY_THROWS_EXCEPTION(UnknownIdError, s.finishRun(12345, "failed", "", std::nullopt));
+    QVERIFY_THROWS_EXCEPTION(UnknownIdError, s.finishRun(12345, RunStatus::Failed, "", std::nullopt));
   }
 
   void relinksAMovedImageFolder() {
@@ -202,19 +202,19 @@ class TestStore : public QObject {
     }
     {
       ProjectStore ro(p, ProjectStore::Open::ReadOnly);  // inspection changes nothing
-      QCOMPARE(ro.run(dead_run)->status, std::string("running"));
+      QCOMPARE(ro.run(dead_run)->status, RunStatus::Running);
     }
     ProjectStore s(p);
-    QCOMPARE(s.run(dead_run)->status, std::string("failed"));
+    QCOMPARE(s.run(dead_run)->status, RunStatus::Failed);
     QVERIFY2(s.run(dead_run)->message.rfind("interrupted", 0) == 0, s.run(dead_run)->message.c_str());
     QVERIFY(s.run(dead_run)->finished_at.has_value());
     QVERIFY(!s.meta(runOwnerKey(dead_run)));
-    QCOMPARE(s.run(live_run)->status, std::string("running"));
-    QCOMPARE(s.run(remote_run)->status, std::string("running"));  // cannot be checked from here
+    QCOMPARE(s.run(live_run)->status, RunStatus::Running);
+    QCOMPARE(s.run(remote_run)->status, RunStatus::Running);  // cannot be checked from here
     // Finishing a run forgets its owner; resuming records it again.
-    s.finishRun(live_run, "finished", "", std::nullopt);
+    s.finishRun(live_run, RunStatus::Finished, "", std::nullopt);
     QVERIFY(!s.meta(runOwnerKey(live_run)));
-    s.setRunStatus(live_run, "running");
+    s.setRunStatus(live_run, RunStatus::Running);
     QCOMPARE(s.meta(runOwnerKey(live_run)).value(), thisProcess().str());
   }
 

@@ -34,7 +34,7 @@ class TestTrainRequest : public QObject {
     QCOMPARE(q2l.early_stop, 8);
 
     TrainRequest mlspl;
-    mlspl.method = "mlspl";
+    mlspl.method = Method::MLSPL;
     mlspl.loss = "role";
     mlspl.labels = "single";
     mlspl.backbone = "resnet50";
@@ -78,7 +78,7 @@ class TestTrainRequest : public QObject {
       }
       return false;
     };
-    QVERIFY(rejects([](TrainRequest& r) { r.method = "svm"; }, "unknown method"));
+    QVERIFY(rejects([](TrainRequest& r) { r.labels = "some"; }, "unknown label mode"));
     QVERIFY(rejects([](TrainRequest& r) { r.amp_dtype = "fp8"; }, "--amp-dtype"));
     QVERIFY(rejects([](TrainRequest& r) { r.grad_accum = 0; }, "--grad-accum"));
     QVERIFY(rejects([](TrainRequest& r) { r.image_size = 8; }, "--image-size"));
@@ -119,7 +119,7 @@ class TestTrainRequest : public QObject {
   void lossMustFitMethodAndLabels() {
     auto refusal = [](const char* method, const char* loss, const char* labels) -> QString {
       TrainRequest r;
-      r.method = method;
+      r.method = parseMethod(method);
       r.loss = loss;
       r.labels = labels;
       try {
@@ -142,7 +142,7 @@ class TestTrainRequest : public QObject {
     QVERIFY(refusal("hybrid", "asl", "full").contains("an, an-ls, wan, epr or role"));
     QVERIFY(refusal("mlspl", "asl", "full").contains("bce"));
     for (const char* method : {"q2l", "mlspl", "hybrid"})
-      for (const auto& loss : lossesForMethod(method))
+      for (const auto& loss : lossesForMethod(parseMethod(method)))
         QVERIFY(refusal(method, loss.c_str(), isSinglePositiveLoss(loss) ? "single" : "full").isEmpty());
     QVERIFY(isSinglePositiveLoss("AN_LS"));
     QVERIFY(!isSinglePositiveLoss("bce"));
@@ -150,7 +150,7 @@ class TestTrainRequest : public QObject {
 
   void jsonRoundTripKeepsEveryTrainingChoice() {
     TrainRequest r;
-    r.method = "hybrid";
+    r.method = Method::Hybrid;
     r.loss = "role";
     r.labels = "single";
     r.backbone = "resnet50";

@@ -14,7 +14,7 @@ namespace {
 TrainRequest resolved(const std::string& method, const std::string& loss, const std::string& labels,
                       const std::string& backbone, const std::string& weights = {}) {
   TrainRequest r;
-  r.method = method;
+  r.method = parseMethod(method);
   r.loss = loss;
   r.labels = labels;
   r.backbone = backbone;
@@ -52,7 +52,7 @@ class TestTrainingRecipe : public QObject {
     QVERIFY(recipe.train_augmentation.horizontal_flip);
     QVERIFY(!recipe.train_augmentation.cutout && !recipe.train_augmentation.rand_augment);
     QVERIFY(!recipe.train_augmentation.dihedral);
-    QCOMPARE(recipe.model.method, std::string("mlspl"));
+    QCOMPARE(recipe.model.method, Method::MLSPL);
     QCOMPARE(recipe.model.num_classes, 80);
     QCOMPARE(recipe.model.image_size, 448);
     QVERIFY(!recipe.model.frozen_bn && !recipe.model.freeze_stem);  // trainable BatchNorm, nothing frozen
@@ -144,7 +144,7 @@ class TestTrainingRecipe : public QObject {
 
   void userSettingsReachTheTrainer() {
     TrainRequest r;
-    r.method = "q2l";
+    r.method = Method::Q2L;
     r.backbone = "resnet18";
     r.grad_accum = 4;
     r.amp = true;

@@ -41,7 +41,7 @@ class TestTrainingSession : public QObject {
   TrainRequest tinyRun(int epochs) const {
     TrainRequest r;
     r.project = project_;
-    r.method = "mlspl";
+    r.method = Method::MLSPL;
     r.loss = "bce";
     r.backbone = "tiny";
     r.image_size = 32;
@@ -70,7 +70,7 @@ class TestTrainingSession : public QObject {
     QCOMPARE(out.epochs, 0);
     QVERIFY(steps.steps.empty());
     ProjectStore store(project_, ProjectStore::Open::Existing);
-    QCOMPARE(store.run(out.run_id)->status, std::string("cancelled"));
+    QCOMPARE(store.run(out.run_id)->status, RunStatus::Cancelled);
     QVERIFY(store.checkpoints(out.run_id).empty());
   }
 
@@ -105,7 +105,7 @@ class TestTrainingSession : public QObject {
     QCOMPARE(in_epoch_2, 1);
     ProjectStore store(project_, ProjectStore::Open::Existing);
     const auto run = store.run(out.run_id);
-    QCOMPARE(run->status, std::string("cancelled"));
+    QCOMPARE(run->status, RunStatus::Cancelled);
     const auto cps = store.checkpoints(out.run_id);
     QCOMPARE(cps.size(), size_t(1));
     QCOMPARE(cps[0].epoch, 1);

@@ -45,7 +45,7 @@ int64_t numel(const std::vector<torch::Tensor>& ts) {
 
 ModelSpec tinySpec(const std::string& method, int classes = 5, int size = 64) {
   ModelSpec s;
-  s.method = method;
+  s.method = parseMethod(method);
   s.backbone = "tiny";
   s.num_classes = classes;
   s.image_size = size;

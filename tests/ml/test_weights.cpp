@@ -197,7 +197,7 @@ class TestWeights : public QObject {
 
   void buildModelLoadsBackboneWeights() {
     ModelSpec spec;
-    spec.method = "mlspl";
+    spec.method = Method::MLSPL;
     spec.backbone = "resnet18";
     spec.num_classes = 4;
     spec.image_size = 96;
@@ -268,7 +268,7 @@ class TestWeights : public QObject {
     QVERIFY(torch::equal(r50.named_parameters()["conv1.weight"], conv1_before));
 
     ModelSpec spec;
-    spec.method = "q2l";
+    spec.method = Method::Q2L;
     spec.backbone = "tiny";
     spec.num_classes = 3;
     spec.image_size = 64;

@@ -529,7 +529,7 @@ class TestAnnotate : public QObject {
       std::vector<float> s4(12, 0.1f);
       s4[11] = 0.7f;  // blue ring (id 12)
       store->storePredictions(run, {{1, s1}, {2, s2}, {4, s4}});
-      store->finishRun(run, "finished", "", 0.5);
+      store->finishRun(run, mls::RunStatus::Finished, "", 0.5);
     }
     AnnotatePanel panel(&session);
     activate(panel);
@@ -598,7 +598,7 @@ class TestAnnotate : public QObject {
       // Expected order: 40 (0.51), 30 (0.48, annotated: skipped), 20 (0.6), 10 (0.75), 50 (0.99); 130 is val.
       store->storePredictions(run, {{10, row(0.75f)}, {20, row(0.6f)}, {30, row(0.48f)}, {40, row(0.51f)},
                                     {50, row(0.99f)}, {130, row(0.5f)}});
-      store->finishRun(run, "finished", "", std::nullopt);
+      store->finishRun(run, mls::RunStatus::Finished, "", std::nullopt);
     }
     AnnotatePanel panel(&session);
     session.setCurrentRun(run);

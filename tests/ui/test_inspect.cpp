@@ -65,7 +65,7 @@ class TestInspect : public QObject {
   qint64 train(const std::string& method, const std::string& loss, const std::string& labels, const std::string& name) {
     mls::TrainRequest r;
     r.project = project_.toStdString();
-    r.method = method;
+    r.method = mls::parseMethod(method);
     r.loss = loss;
     r.labels = labels;
     r.backbone = "tiny";
@@ -384,7 +384,7 @@ class TestInspect : public QObject {
     {
       mls::ProjectStore store(project_.toStdString());
       const auto id = store.createRun("later", "q2l", store.run(q2l_run_)->config, "");
-      store.finishRun(id, "finished", "", 50.0);
+      store.finishRun(id, mls::RunStatus::Finished, "", 50.0);
     }
     session.notifyRunsChanged();
     QCOMPARE(combo->count(), 3);

@@ -35,7 +35,7 @@ namespace {
 
 TrainRequest slowTinyRequest() {
   TrainRequest r;
-  r.method = "q2l";
+  r.method = Method::Q2L;
   r.loss = "asl";
   r.labels = "full";
   r.backbone = "tiny";
@@ -225,7 +225,7 @@ class TestMainWindow : public QObject {
     g->tabShown(2);
     QCOMPARE(g->currentStep(), 1);
     const auto run = store->createRun("r", "mlspl", "{}", "");
-    store->finishRun(run, "finished", "", 0.5);
+    store->finishRun(run, RunStatus::Finished, "", 0.5);
     w.session()->notifyRunsChanged();
     QCOMPARE(g->currentStep(), 2);
     g->tabShown(0);

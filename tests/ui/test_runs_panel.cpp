@@ -39,7 +39,7 @@ const double kAp0 = 74.702380952380953, kAp1 = 56.666666666666665;  // numpy, sk
 
 std::string config(const std::string& loss, double lr) {
   TrainRequest r;
-  r.method = "q2l";
+  r.method = Method::Q2L;
   r.loss = loss;
   r.backbone = "tiny";
   r.lr = lr;
@@ -77,7 +77,7 @@ class TestRunsPanel : public QObject {
       scores.push_back({100 + i, row});
     }
     s.storePredictions(id, scores);
-    s.finishRun(id, "finished", "", perfect ? 75.0 : 70.0);
+    s.finishRun(id, RunStatus::Finished, "", perfect ? 75.0 : 70.0);
     return id;
   }
 
@@ -117,7 +117,7 @@ class TestRunsPanel : public QObject {
     s.setRunCheckpointDir(c_, dir.string());
     s.addCheckpoint({c_, 1, (dir / "epoch_001.pt").string(), std::nullopt});
     s.addRunMetrics(c_, {{1, 1, "loss", 3.0}});
-    s.finishRun(c_, "failed", "out of memory", std::nullopt);
+    s.finishRun(c_, RunStatus::Failed, "out of memory", std::nullopt);
   }
 
   void showsTheSettingsThatDiffer() {

@@ -39,7 +39,7 @@ namespace {
 
 TrainRequest tinyRequest(int epochs) {
   TrainRequest r;
-  r.method = "q2l";
+  r.method = Method::Q2L;
   r.loss = "asl";
   r.labels = "full";
   r.backbone = "tiny";
@@ -86,7 +86,7 @@ QString otherProject(const QString& dir) {
 std::string storedStatus(const QString& project, qint64 run_id) {
   ProjectStore store(project.toStdString());
   const auto r = store.run(run_id);
-  return r ? r->status : std::string("<none>");
+  return r ? runStatusName(r->status) : std::string("<none>");
 }
 
 }  // namespace
@@ -154,7 +154,7 @@ class TestTrainPanel : public QObject {
     QCOMPARE(int(presets.size()), 4);
     form.applyPreset(0);
     auto r = form.request();
-    QCOMPARE(r.method, std::string("q2l"));
+    QCOMPARE(r.method, Method::Q2L);
     QCOMPARE(r.loss, std::string("asl"));
     QCOMPARE(r.backbone, std::string("tiny"));
     QCOMPARE(r.image_size, 64);
@@ -177,7 +177,7 @@ class TestTrainPanel : public QObject {
     QCOMPARE(form.presetBox()->currentText(), QString("COCO Q2L-R101-448"));
     form.applyPreset(2);
     r = form.request();
-    QCOMPARE(r.method, std::string("mlspl"));
+    QCOMPARE(r.method, Method::MLSPL);
     QCOMPARE(r.loss, std::string("role"));
     QCOMPARE(r.labels, std::string("single"));
     QCOMPARE(r.backbone, std::string("resnet50"));
@@ -189,7 +189,7 @@ class TestTrainPanel : public QObject {
     // The getting-started guide's preset: ROLE from the user's own single positives on the tiny backbone.
     form.applyPreset(trainPresetIndex(QString::fromLatin1(kDemoRolePreset)));
     r = form.request();
-    QCOMPARE(r.method, std::string("hybrid"));  // a decoder, so Inspect has attention maps to show
+    QCOMPARE(r.method, Method::Hybrid);  // a decoder, so Inspect has attention maps to show
     QCOMPARE(r.loss, std::string("role"));
     QCOMPARE(r.labels, std::string("single"));
     QCOMPARE(r.backbone, std::string("tiny"));
@@ -252,7 +252,7 @@ class TestTrainPanel : public QObject {
       runs[i].id = i + 1;
       runs[i].name = "run" + std::to_string(i + 1);
       runs[i].method = "q2l";
-      runs[i].status = i == 1 ? "failed" : "finished";
+      runs[i].status = i == 1 ? RunStatus::Failed : RunStatus::Finished;
     }
     runs[2].best_val_map = 91.234;
     model.setRuns(runs);
@@ -422,7 +422,7 @@ class TestTrainPanel : public QObject {
     // A value the engine rejects up front: no run is created, a message says why.
     const auto runs_before = session.store()->runs().size();
     TrainRequest bad = tinyRequest(1);
-    bad.method = "bogus";
+    bad.labels = "bogus";
     QVERIFY(!panel.startWith(bad));
     QVERIFY(panel.messagesView()->toPlainText().contains("did not start"));
     QCOMPARE(session.store()->runs().size(), runs_before);
@@ -471,7 +471,7 @@ class TestTrainPanel : public QObject {
     const auto runs_before = session.store()->runs().size();
     // Refused by the request's own rules (the CLI refuses the same): ROLE is a single-positive loss.
     TrainRequest role = tinyRequest(1);
-    role.method = "mlspl";
+    role.method = Method::MLSPL;
     role.loss = "role";
     role.labels = "full";
     QVERIFY(!panel.startWith(role));
@@ -492,6 +492,22 @@ class TestTrainPanel : public QObject {
     QVERIFY(panel.startButton()->isEnabled());
   }
 
+  // The form's choices are the engine's name tables: no method or loss the engine lacks, none missing.
+  void comboListsAreTheEngineTables() {
+    TrainForm form;
+    auto data = [](QComboBox* box) {
+      std::vector<std::string> keys;
+      for (int i = 0; i < box->count(); ++i) keys.push_back(box->itemData(i).toString().toStdString());
+      return keys;
+    };
+    QCOMPARE(data(form.methodBox()), methodNames());
+    for (const Method m : allMethods()) {
+      form.methodBox()->setCurrentIndex(form.methodBox()->findData(QString::fromLatin1(methodName(m))));
+      QCOMPARE(form.request().method, m);
+      QCOMPARE(data(form.lossBox()), lossesForMethod(m));
+    }
+  }
+
   // Issue 9.4: switching the method kept the other method's loss and labels.
   void methodOffersItsOwnLosses() {
     TrainForm form;
@@ -501,9 +517,9 @@ class TestTrainPanel : public QObject {
       for (int i = 0; i < form.lossBox()->count(); ++i) keys.push_back(form.lossBox()->itemData(i).toString().toStdString());
       return keys;
     };
-    QCOMPARE(offered(), lossesForMethod("q2l"));
+    QCOMPARE(offered(), lossesForMethod(Method::Q2L));
     form.methodBox()->setCurrentIndex(form.methodBox()->findData("mlspl"));
-    QCOMPARE(offered(), lossesForMethod("mlspl"));
+    QCOMPARE(offered(), lossesForMethod(Method::MLSPL));
     auto r = form.request();
     QCOMPARE(r.loss, std::string("role"));
     QCOMPARE(r.labels, std::string("single"));
@@ -514,7 +530,7 @@ class TestTrainPanel : public QObject {
     QCOMPARE(form.request().labels, std::string("full"));
     QVERIFY(form.labelsBox()->isEnabled());
     form.methodBox()->setCurrentIndex(form.methodBox()->findData("hybrid"));
-    QCOMPARE(offered(), lossesForMethod("hybrid"));
+    QCOMPARE(offered(), lossesForMethod(Method::Hybrid));
     QCOMPARE(form.request().loss, std::string("role"));
     QCOMPARE(form.request().labels, std::string("single"));
     form.methodBox()->setCurrentIndex(form.methodBox()->findData("q2l"));
@@ -653,14 +669,14 @@ class TestTrainPanel : public QObject {
     QVERIFY(session.open(project_));
     TrainPanel panel(&session);
     TrainRequest role = tinyRequest(1);
-    role.method = "mlspl";
+    role.method = Method::MLSPL;
     role.loss = "role";
     role.labels = "single";
     role.run_name = "named for the first project";
     panel.form()->setRequest(role);
     QVERIFY(session.open(other));
     const TrainRequest r = panel.form()->request();
-    QCOMPARE(r.method, std::string("mlspl"));
+    QCOMPARE(r.method, Method::MLSPL);
     QCOMPARE(r.loss, std::string("bce"));  // the MLSPL loss for full labels
     QCOMPARE(r.labels, std::string("full"));
     QCOMPARE(r.run_name, std::string());
@@ -746,7 +762,7 @@ class TestTrainPanel : public QObject {
     cli.addRunMetrics(id, rows);
     QTRY_COMPARE_WITH_TIMEOUT(panel.curvePlot()->overlayLossPoints(id), 9, 5000);
     QVERIFY(overlaysMatchTicks(panel));
-    cli.finishRun(id, "finished", "", 61.5);
+    cli.finishRun(id, RunStatus::Finished, "", 61.5);
     const auto statusOf = [&panel, id] {
       return panel.runsModel()->data(panel.runsModel()->index(panel.runsModel()->rowOfRun(id), RunsModel::StatusColumn)).toString();
     };

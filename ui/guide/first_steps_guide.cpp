@@ -123,7 +123,7 @@ void FirstStepsGuide::refresh() {
     filter.annotated = true;
     labelled_ = session_->store()->countImages(filter);
     for (const auto& run : session_->store()->runs())
-      if (run.status == "finished") run_finished_ = true;
+      if (run.status == RunStatus::Finished) run_finished_ = true;
   }
   render();
 }

@@ -34,7 +34,7 @@ namespace mls {
 namespace {
 
 // Runs worth inspecting: finished ones, and stopped ones (they keep the best checkpoint of their epochs).
-bool inspectable(const RunRecord& run) { return run.status == "finished" || run.status == "cancelled"; }
+bool inspectable(const RunRecord& run) { return run.status == RunStatus::Finished || run.status == RunStatus::Cancelled; }
 
 QString runTitle(const RunRecord& run) {
   QString method = QString::fromStdString(run.method).toUpper();
@@ -47,7 +47,7 @@ QString runTitle(const RunRecord& run) {
   }
   QString text = QStringLiteral("#%1 %2 \u00B7 %3%4").arg(run.id).arg(QString::fromStdString(run.name), method, details);
   if (run.best_val_map) text += QStringLiteral(" \u00B7 mAP %1").arg(*run.best_val_map, 0, 'f', 1);
-  if (run.status == "cancelled") text += QObject::tr(" (stopped)");
+  if (run.status == RunStatus::Cancelled) text += QObject::tr(" (stopped)");
   return text;
 }
 

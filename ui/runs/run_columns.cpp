@@ -40,9 +40,9 @@ std::vector<RunColumn> makeColumns() {
                [](const RunRow& r, qint64) { return qs(r.record.name); },
                [](const RunRow& r, qint64) { return QVariant(qs(r.record.name).toLower()); }});
   c.push_back({Id::Status, QObject::tr("Status"), {}, false,
-               [](const RunRow& r, qint64) { return qs(r.record.status); },
-               [](const RunRow& r, qint64) { return QVariant(qs(r.record.status)); }});
-  c.push_back(setting(Id::Method, QObject::tr("Method"), {}, [](const TrainRequest& t) { return QVariant(qs(t.method)); }));
+               [](const RunRow& r, qint64) { return qs(runStatusName(r.record.status)); },
+               [](const RunRow& r, qint64) { return QVariant(qs(runStatusName(r.record.status))); }});
+  c.push_back(setting(Id::Method, QObject::tr("Method"), {}, [](const TrainRequest& t) { return QVariant(qs(methodName(t.method))); }));
   c.push_back(setting(Id::Loss, QObject::tr("Loss"), {}, [](const TrainRequest& t) { return QVariant(qs(t.loss)); }));
   c.push_back(setting(Id::Labels, QObject::tr("Labels"), QObject::tr("full labels or single positives"),
                       [](const TrainRequest& t) { return QVariant(qs(t.labels)); }));

@@ -13,7 +13,7 @@ std::optional<double> RunRow::imagesPerSecond() const {
 
 std::optional<qint64> RunRow::durationMs(qint64 now_ms) const {
   if (record.finished_at) return *record.finished_at - record.started_at;
-  if (record.status == "running") return now_ms - record.started_at;
+  if (record.status == RunStatus::Running) return now_ms - record.started_at;
   return std::nullopt;
 }
 

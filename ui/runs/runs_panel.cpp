@@ -260,7 +260,7 @@ void RunsPanel::showEvaluation() {
     updatePrCurves();
     return;
   }
-  if (row->record.status == "running") {
+  if (row->record.status == RunStatus::Running) {
     class_model_->setEvaluation(nullptr);
     eval_info_->setText(tr("%1 is still training: its scores are stored when it finishes.").arg(row->label()));
     updatePrCurves();
@@ -325,7 +325,7 @@ void RunsPanel::updateCompare() {
     const RunRow* r = model_->rowAt(model_->rowOfRun(id));
     if (!r) continue;
     rows.push_back(*r);
-    if (r->record.status == "running") continue;
+    if (r->record.status == RunStatus::Running) continue;
     if (auto e = evaluator_->request(id, r->record.finished_at.value_or(0))) evaluations.insert(id, e);
   }
   compare_->setRuns(rows, evaluations);
@@ -348,7 +348,7 @@ bool RunsPanel::deleteRuns(const QList<qint64>& run_ids, bool confirm) {
       return false;
     }
     names << r->label();
-    if (r->record.status == "running") elsewhere << r->label();
+    if (r->record.status == RunStatus::Running) elsewhere << r->label();
     bytes += folderBytes(r->record.checkpoint_dir);
   }
   if (names.isEmpty()) return false;
@@ -377,7 +377,7 @@ bool RunsPanel::deleteRuns(const QList<qint64>& run_ids, bool confirm) {
     qint64 next = -1;
     try {
       for (const auto& r : session_->store()->runs())
-        if (r.status == "finished") next = r.id;
+        if (r.status == RunStatus::Finished) next = r.id;
     } catch (const std::exception&) {
       // No run to move to: the tabs show none until one is chosen.
     }

@@ -42,7 +42,7 @@ void RunsPanel::showContextMenu(const QPoint& pos) {
     if (session_) session_->setCurrentRun(run_id);
   });
   const RunRow* row = model_->rowAt(model_->rowOfRun(run_id));
-  inspect->setEnabled(row && row->record.status == "finished");
+  inspect->setEnabled(row && row->record.status == RunStatus::Finished);
   menu.addSeparator();
   menu.addAction(tr("Delete %n run(s)…", nullptr, selectedRuns().size()), this, &RunsPanel::deleteSelected);
   menu.exec(table_->viewport()->mapToGlobal(pos));

@@ -88,8 +88,8 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
       return {};
     case Qt::ForegroundRole:
       if (col.id == RunColumnId::Status) {
-        if (r->record.status == "failed") return QColor(200, 40, 40);
-        if (r->record.status == "running") return QColor(30, 110, 200);
+        if (r->record.status == RunStatus::Failed) return QColor(200, 40, 40);
+        if (r->record.status == RunStatus::Running) return QColor(30, 110, 200);
       }
       return {};
     case Qt::TextAlignmentRole: {

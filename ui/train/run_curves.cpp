@@ -6,17 +6,17 @@ namespace mls {
 
 RunCurves loadRunCurves(ProjectStore& store, int64_t run_id) {
   RunCurves c;
-  for (const auto& m : store.runMetrics(run_id, "loss")) {
+  for (const auto& m : store.runMetrics(run_id, MetricKey::Loss)) {
     c.loss_steps.push_back(static_cast<double>(m.step));
     c.loss.push_back(m.value);
   }
-  auto epochs = store.runMetrics(run_id, "val_map_raw");
-  if (epochs.empty()) epochs = store.runMetrics(run_id, "val_map");
+  auto epochs = store.runMetrics(run_id, MetricKey::ValMapRaw);
+  if (epochs.empty()) epochs = store.runMetrics(run_id, MetricKey::ValMap);
   for (const auto& m : epochs) {
     c.raw_epochs.push_back(m.epoch);
     c.map_raw.push_back(m.value);
   }
-  for (const auto& m : store.runMetrics(run_id, "val_map_ema")) {
+  for (const auto& m : store.runMetrics(run_id, MetricKey::ValMapEma)) {
     c.ema_epochs.push_back(m.epoch);
     c.map_ema.push_back(m.value);
   }
@@ -26,13 +26,13 @@ RunCurves loadRunCurves(ProjectStore& store, int64_t run_id) {
 void appendRunMetric(RunCurves& c, const RunMetric& m) {
   // "val_map" is not drawn: a run recorded while it was followed also records "val_map_raw" (the old-run
   // fallback in loadRunCurves is for runs that predate it).
-  if (m.name == "loss") {
+  if (m.name == metricName(MetricKey::Loss)) {
     c.loss_steps.push_back(static_cast<double>(m.step));
     c.loss.push_back(m.value);
-  } else if (m.name == "val_map_raw") {
+  } else if (m.name == metricName(MetricKey::ValMapRaw)) {
     c.raw_epochs.push_back(m.epoch);
     c.map_raw.push_back(m.value);
-  } else if (m.name == "val_map_ema") {
+  } else if (m.name == metricName(MetricKey::ValMapEma)) {
     c.ema_epochs.push_back(m.epoch);
     c.map_ema.push_back(m.value);
   }

@@ -20,14 +20,14 @@ class RunFollower::Reader : public QObject {
       for (const auto& r : u.runs) {
         // A run that stopped since the previous poll is read once more: its last rows land after the status.
         const bool was = cursors.contains(r.id);
-        if (r.status != "running" && !was) continue;
+        if (r.status != RunStatus::Running && !was) continue;
         auto& rows = u.metrics[r.id];
         qint64 seq = cursors.value(r.id, 0);
         for (auto& [s, m] : store_->runMetricsAfter(r.id, seq)) {
           seq = s;
           rows.push_back(std::move(m));
         }
-        if (r.status == "running") next.insert(r.id, seq);
+        if (r.status == RunStatus::Running) next.insert(r.id, seq);
       }
       cursors = next;
     } catch (const std::exception& e) {

@@ -67,8 +67,8 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
     return tip;
   }
   if (role == Qt::ForegroundRole && index.column() == StatusColumn) {
-    if (r->status == "failed") return QColor(200, 40, 40);
-    if (r->status == "running") return QColor(30, 110, 200);
+    if (r->status == RunStatus::Failed) return QColor(200, 40, 40);
+    if (r->status == RunStatus::Running) return QColor(30, 110, 200);
     return {};
   }
   if (role == Qt::TextAlignmentRole && index.column() == BestMapColumn)
@@ -77,7 +77,7 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
   switch (index.column()) {
     case NameColumn: return QStringLiteral("#%1 %2").arg(r->id).arg(QString::fromStdString(r->name));
     case MethodColumn: return QString::fromStdString(r->method);
-    case StatusColumn: return QString::fromStdString(r->status);
+    case StatusColumn: return QString::fromLatin1(runStatusName(r->status));
     case BestMapColumn: return r->best_val_map ? QString::number(*r->best_val_map, 'f', 2) : QString();
     default: return {};
   }

@@ -13,6 +13,7 @@
 #include <QToolButton>
 
 #include "ml/device.h"
+#include "ml/loss_kind.h"
 #include "train/scientific_spin_box.h"
 #include "train/train_presets.h"
 
@@ -42,10 +43,8 @@ TrainForm::TrainForm(QWidget* parent) : QWidget(parent) {
     preset_->setItemData(preset_->count() - 1, trainPresets()[i].description, Qt::ToolTipRole);
   }
 
-  method_ = new QComboBox;
-  method_->addItem(tr("Query2Label"), "q2l");
-  method_->addItem(tr("Single positive (MLSPL)"), "mlspl");
-  method_->addItem(tr("Hybrid (Q2L + single-positive loss)"), "hybrid");
+  method_ = new QComboBox;  // the engine's methods, by their stored names
+  for (const Method m : allMethods()) method_->addItem(methodTitle(m), QString::fromLatin1(methodName(m)));
 
   loss_ = new QComboBox;  // filled per method by fillLosses()
 
@@ -194,16 +193,30 @@ QString TrainForm::lossTitle(const QString& key) {
   return key;
 }
 
+QString TrainForm::methodTitle(Method method) {
+  switch (method) {
+    case Method::Q2L: return tr("Query2Label");
+    case Method::MLSPL: return tr("Single positive (MLSPL)");
+    case Method::Hybrid: return tr("Hybrid (Q2L + single-positive loss)");
+  }
+  return QString::fromLatin1(methodName(method));
+}
+
+Method TrainForm::currentMethod() const { return parseMethod(method_->currentData().toString().toStdString()); }
+
+void TrainForm::selectMethod(Method method) { selectData(method_, QString::fromLatin1(methodName(method))); }
+
 void TrainForm::fillLosses() {
   // Only the method's own losses (the engine refuses the others), keeping the current one when it fits.
-  const std::string method = method_->currentData().toString().toStdString();
+  const Method method = currentMethod();
   const QString keep = loss_->currentData().toString();
   const QSignalBlocker block(loss_);
   loss_->clear();
   for (const auto& key : lossesForMethod(method)) loss_->addItem(lossTitle(QString::fromStdString(key)), QString::fromStdString(key));
   // A switch of method lands on that method's usual choice: ROLE for the single-positive methods, ASL for Q2L.
   const int i = loss_->findData(keep);
-  selectData(loss_, i >= 0 ? keep : (method == "q2l" ? QStringLiteral("asl") : QStringLiteral("role")));
+  const LossKind usual = method == Method::Q2L ? LossKind::ASL : LossKind::ROLE;
+  selectData(loss_, i >= 0 ? keep : QString::fromStdString(lossName(usual)));
 }
 
 void TrainForm::onMethodChanged() {
@@ -234,7 +247,7 @@ void TrainForm::selectData(QComboBox* box, const QString& value) {
 
 TrainRequest TrainForm::request() const {
   TrainRequest r;
-  r.method = method_->currentData().toString().toStdString();
+  r.method = currentMethod();
   r.loss = loss_->currentData().toString().toStdString();
   r.labels = labels_->currentData().toString().toStdString();
   r.backbone = backbone_->currentData().toString().toStdString();
@@ -249,7 +262,7 @@ TrainRequest TrainForm::request() const {
   r.checkpoint_backbone = checkpoint_backbone_->isChecked();
   r.channels_last = channels_last_->isChecked();
   r.ema = ema_on_->isChecked() ? ema_decay_->value() : 0.0;
-  r.linear_init = r.method == "mlspl" ? linear_init_->value() : 0;
+  r.linear_init = r.method == Method::MLSPL ? linear_init_->value() : 0;
   r.grad_accum = grad_accum_->value();
   r.early_stop = early_stop_->value();
   r.workers = workers_->value();
@@ -259,7 +272,7 @@ TrainRequest TrainForm::request() const {
 
 void TrainForm::setRequest(const TrainRequest& r) {
   applying_ = true;
-  selectData(method_, QString::fromStdString(r.method));
+  selectMethod(r.method);
   selectData(loss_, QString::fromStdString(r.loss));
   // A single-positive loss has set the labels itself; a stored full-label config keeps its own choice.
   if (!isSinglePositiveLoss(r.loss)) selectData(labels_, QString::fromStdString(r.labels));
@@ -300,18 +313,18 @@ void TrainForm::resetForProject(bool has_full_labels, bool has_single_positives)
   // A label source the project lacks is greyed (a run on it would be refused); a choice that needs it moves
   // to what the project has: single positives only -> ROLE (MLSPL) or ASL on them (Q2L); full labels only ->
   // BCE (MLSPL) or Q2L with ASL.
-  const std::string method = method_->currentData().toString().toStdString();
+  const Method method = currentMethod();
   const bool single_loss = isSinglePositiveLoss(loss_->currentData().toString().toStdString());
   const bool on_single = labels_->currentData().toString() == QLatin1String("single");
   if (!has_single_ && has_full_ && on_single) {
-    if (method == "hybrid")
-      selectData(method_, QStringLiteral("q2l"));
+    if (method == Method::Hybrid)
+      selectMethod(Method::Q2L);
     else if (single_loss)
       selectData(loss_, QStringLiteral("bce"));
     else
       selectData(labels_, QStringLiteral("full"));
   } else if (!has_full_ && has_single_ && !on_single) {
-    if (method == "mlspl")
+    if (method == Method::MLSPL)
       selectData(loss_, QStringLiteral("role"));
     else
       selectData(labels_, QStringLiteral("single"));
@@ -386,7 +399,7 @@ void TrainForm::chooseWeights() {
 void TrainForm::updateEnabled() {
   ema_decay_->setEnabled(ema_on_->isChecked());
   amp_dtype_->setEnabled(amp_->isChecked());
-  linear_init_->setEnabled(method_->currentData().toString() == QLatin1String("mlspl"));
+  linear_init_->setEnabled(currentMethod() == Method::MLSPL);
 }
 
 }  // namespace mls

@@ -50,6 +50,9 @@ class TrainForm : public QWidget {
   void onMethodChanged();
   void onLossChanged();
   static QString lossTitle(const QString& key);
+  static QString methodTitle(Method method);
+  Method currentMethod() const;
+  void selectMethod(Method method);
   void chooseWeights();
   void onBackboneActivated(int index);
   static void selectData(QComboBox* box, const QString& value);

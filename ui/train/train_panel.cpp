@@ -126,7 +126,7 @@ TrainPanel::TrainPanel(ProjectSession* session, QWidget* parent) : QWidget(paren
           [this](qint64 run_id, const QString& project, const QString& status, const QString& message) {
             const QString text = run_id > 0 ? tr("Run %1 of %2 %3").arg(run_id).arg(project, status)
                                             : tr("Training on %1 did not start: %2").arg(project, message);
-            addMessage(static_cast<int>(status == QLatin1String("failed") ? MessageLevel::Warning : MessageLevel::Info),
+            addMessage(static_cast<int>(status == QLatin1String(runStatusName(RunStatus::Failed)) ? MessageLevel::Warning : MessageLevel::Info),
                        message.isEmpty() || run_id <= 0 ? text : text + QStringLiteral(": ") + message);
             Q_EMIT statusMessage(text);
           });
@@ -316,7 +316,7 @@ bool TrainPanel::startWith(const TrainRequest& request) {
   plot_->startLive(-1, QString());
   plot_->setLiveVisible(true);
   // LinearInit epochs come first and are counted on (TrainingWorker continues the numbering).
-  plot_->setPlannedEpochs(check.epochs + (check.method == "mlspl" ? check.linear_init : 0));
+  plot_->setPlannedEpochs(check.epochs + (check.method == Method::MLSPL ? check.linear_init : 0));
   syncOverlays();  // the previous live run, if ticked, is now drawn as an overlay
   setSettingsVisible(false);
   progress_->setValue(0);
@@ -324,7 +324,7 @@ bool TrainPanel::startWith(const TrainRequest& request) {
   setStatus(tr("Preparing data and model…"));
   addMessage(static_cast<int>(MessageLevel::Info),
              tr("Starting %1 / %2 / %3 labels / %4")
-                 .arg(QString::fromStdString(r.method), QString::fromStdString(r.loss),
+                 .arg(QString::fromLatin1(methodName(r.method)), QString::fromStdString(r.loss),
                       QString::fromStdString(r.labels), QString::fromStdString(r.backbone)));
   updateButtons();
   if (!thread_->isRunning()) thread_->start();
@@ -439,7 +439,7 @@ void TrainPanel::onRunFinished(qint64 run_id, const QString& worker_status, cons
   if (run_id > 0 && session_ && session_->isOpen()) {
     try {
       if (const auto r = session_->store()->run(run_id)) {
-        if (!r->status.empty()) status = QString::fromStdString(r->status);
+        status = QString::fromLatin1(runStatusName(r->status));
         best = r->best_val_map;
       }
     } catch (const std::exception&) {
@@ -447,14 +447,14 @@ void TrainPanel::onRunFinished(qint64 run_id, const QString& worker_status, cons
   }
   last_status_ = status;
   const QString who = tr("Run %1").arg(run_label_.isEmpty() ? QStringLiteral("#%1").arg(run_id) : run_label_);
-  if (status == QLatin1String("failed")) {
+  if (status == QLatin1String(runStatusName(RunStatus::Failed))) {
     addMessage(static_cast<int>(MessageLevel::Error), tr("%1 failed: %2").arg(who, message));
     progress_->setFormat(tr("Failed"));
     setStatus(tr("%1 failed: %2").arg(who, message), true);
   } else {
     if (!message.isEmpty()) addMessage(static_cast<int>(MessageLevel::Warning), message);
     const QString best_text = best ? tr(", best val mAP %1").arg(*best, 0, 'f', 2) : QString();
-    if (status == QLatin1String("cancelled")) {
+    if (status == QLatin1String(runStatusName(RunStatus::Cancelled))) {
       progress_->setFormat(tr("Stopped"));
       setStatus(tr("%1 stopped%2").arg(who, best_text));
     } else {

@@ -9,7 +9,7 @@ std::vector<TrainPreset> makePresets() {
   {
     // Small Q2L on the synthetic demo; trains in minutes on 2 CPU cores.
     TrainRequest r;
-    r.method = "q2l";
+    r.method = Method::Q2L;
     r.loss = "asl";
     r.labels = "full";
     r.backbone = "tiny";
@@ -25,7 +25,7 @@ std::vector<TrainPreset> makePresets() {
     // EMA 0.9997, mixed precision, batch 64 — here as 16 x 4 accumulated steps with the backbone's
     // activations recomputed, so it fits a 12 GiB card (the reference needs ~21 GiB at batch 64).
     TrainRequest r;
-    r.method = "q2l";
+    r.method = Method::Q2L;
     r.loss = "asl";
     r.labels = "full";
     r.backbone = "resnet101";
@@ -44,7 +44,7 @@ std::vector<TrainPreset> makePresets() {
     // MLSPL (elijahcole/single-positive-multi-label): ROLE from one positive per image, ResNet-50 at 448²,
     // Adam lr 1e-5, batch 8, LinearInit 25 epochs on frozen features then 10 end-to-end.
     TrainRequest r;
-    r.method = "mlspl";
+    r.method = Method::MLSPL;
     r.loss = "role";
     r.labels = "single";
     r.backbone = "resnet50";
@@ -62,7 +62,7 @@ std::vector<TrainPreset> makePresets() {
     // looks. Only labelled images train, so a few dozen labels give a first model in about a minute on
     // 2 CPU cores; its suggestions then guide the rest of the labelling.
     TrainRequest r;
-    r.method = "hybrid";
+    r.method = Method::Hybrid;
     r.loss = "role";
     r.labels = "single";
     r.backbone = "tiny";

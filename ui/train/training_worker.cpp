@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "data/store/project_types.h"
 #include "data/training/training_session.h"
 
 namespace mls {
@@ -91,7 +92,9 @@ void TrainingWorker::cancel() {
 
 void TrainingWorker::train(const TrainRequest& request) {
   callback_thread_ = nullptr;
-  QString status = QStringLiteral("finished"), text;
+  // Run statuses travel to the GUI thread as their stored names.
+  auto name = [](RunStatus s) { return QString::fromLatin1(runStatusName(s)); };
+  QString status = name(RunStatus::Finished), text;
   int64_t run_id = 0;
   CancelToken cancel;
   {
@@ -104,14 +107,14 @@ void TrainingWorker::train(const TrainRequest& request) {
     observer.setSession(&session);
     try {
       const auto outcome = session.run();
-      if (outcome.cancelled) status = QStringLiteral("cancelled");
+      if (outcome.cancelled) status = name(RunStatus::Cancelled);
       if (outcome.skipped_images > 0)
         text = QStringLiteral("%1 images could not be read and were skipped").arg(outcome.skipped_images);
     } catch (const std::exception& e) {
-      status = QStringLiteral("failed");
+      status = name(RunStatus::Failed);
       text = QString::fromUtf8(e.what());
     } catch (...) {
-      status = QStringLiteral("failed");
+      status = name(RunStatus::Failed);
       text = QStringLiteral("unknown error");
     }
     observer.flushSteps();

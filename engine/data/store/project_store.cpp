@@ -95,7 +95,7 @@ RunRecord readRun(const Statement& st) {
   r.name = st.text(1);
   r.method = st.text(2);
   r.config = st.text(3);
-  r.status = st.text(4);
+  r.status = parseRunStatus(st.text(4));  // the schema's CHECK allows only the table's names
   r.message = st.text(5);
   r.started_at = st.int64(6);
   if (!st.isNull(7)) r.finished_at = st.int64(7);
@@ -478,11 +478,11 @@ int64_t ProjectStore::createRun(const std::string& name, const std::string& meth
   return id;
 }
 
-void ProjectStore::finishRun(int64_t run_id, const std::string& status, const std::string& message,
+void ProjectStore::finishRun(int64_t run_id, RunStatus status, const std::string& message,
                              std::optional<double> best_val_map) {
   auto st = db_->prepare(
       "UPDATE runs SET status = ?, message = ?, finished_at = ?, best_val_map = COALESCE(?, best_val_map) WHERE id = ?");
-  st.bind(1, status).bind(2, message).bind(3, nowMs()).bind(4, best_val_map).bind(5, run_id).run();
+  st.bind(1, std::string(runStatusName(status))).bind(2, message).bind(3, nowMs()).bind(4, best_val_map).bind(5, run_id).run();
   if (db_->changes() == 0) throw UnknownIdError("unknown run id " + std::to_string(run_id));
   auto owner = db_->prepare("DELETE FROM meta WHERE key = ?");
   owner.bind(1, runOwnerKey(run_id)).run();
@@ -498,11 +498,11 @@ void ProjectStore::setRunCheckpointDir(int64_t run_id, const std::string& dir) {
   st.bind(1, dir).bind(2, run_id).run();
 }
 
-void ProjectStore::setRunStatus(int64_t run_id, const std::string& status) {
+void ProjectStore::setRunStatus(int64_t run_id, RunStatus status) {
   Transaction tx(*db_);
   auto st = db_->prepare("UPDATE runs SET status = ?, finished_at = NULL WHERE id = ?");
-  st.bind(1, status).bind(2, run_id).run();
-  if (status == "running") setMeta(runOwnerKey(run_id), thisProcess().str());  // a resumed run: its new owner
+  st.bind(1, std::string(runStatusName(status))).bind(2, run_id).run();
+  if (status == RunStatus::Running) setMeta(runOwnerKey(run_id), thisProcess().str());  // a resumed run: its new owner
   tx.commit();
 }
 
@@ -525,7 +525,7 @@ void ProjectStore::markInterruptedRuns() {
   for (const auto& [id, owner] : gone) {
     // The runs table's status CHECK has no 'interrupted' (changing it needs a migration); "failed" with
     // this message lets the GUI and `info` tell it apart, and a checkpoint, if any, can still be resumed.
-    finishRun(id, "failed",
+    finishRun(id, RunStatus::Failed,
               "interrupted: its process (" + owner.str() + ") ended before the run finished", std::nullopt);
   }
   tx.commit();

@@ -91,16 +91,17 @@ class ProjectStore {
   // --- training runs
   int64_t createRun(const std::string& name, const std::string& method, const std::string& config_json,
                     const std::string& checkpoint_dir);
-  void finishRun(int64_t run_id, const std::string& status, const std::string& message,
+  void finishRun(int64_t run_id, RunStatus status, const std::string& message,
                  std::optional<double> best_val_map);
   void updateRunBest(int64_t run_id, double best_val_map);
   void setRunCheckpointDir(int64_t run_id, const std::string& dir);
-  void setRunStatus(int64_t run_id, const std::string& status);
+  void setRunStatus(int64_t run_id, RunStatus status);
   void addRunMetrics(int64_t run_id, const std::vector<RunMetric>& metrics);
   std::vector<RunRecord> runs();
   std::optional<RunRecord> run(int64_t run_id);
   std::optional<RunRecord> runByName(const std::string& name);  // newest with that name
   std::vector<RunMetric> runMetrics(int64_t run_id, const std::string& name = "");
+  std::vector<RunMetric> runMetrics(int64_t run_id, MetricKey key) { return runMetrics(run_id, metricName(key)); }
   void addCheckpoint(const CheckpointRecord& checkpoint);
   std::vector<CheckpointRecord> checkpoints(int64_t run_id);
 

@@ -77,12 +77,15 @@ std::vector<std::string> ProjectStore::deleteRun(int64_t run_id) {
 std::vector<RunStats> ProjectStore::runStats() {
   // Per run through the (run_id, name, step) index: a COCO run has ~10^5 loss rows, so nothing here may
   // scan them all.
+  const std::string epoch_seconds = metricName(MetricKey::EpochSeconds), val_map = metricName(MetricKey::ValMap),
+                    loss = metricName(MetricKey::Loss);
   auto epochs = db_->prepare(
-      "SELECT COUNT(*), COALESCE(SUM(value), 0), MAX(epoch) FROM run_metrics WHERE run_id = ? AND name = 'epoch_seconds'");
-  auto last_map = db_->prepare(
-      "SELECT value FROM run_metrics WHERE run_id = ? AND name = 'val_map' ORDER BY step DESC, rowid DESC LIMIT 1");
-  auto steps = db_->prepare(
-      "SELECT step FROM run_metrics WHERE run_id = ? AND name = 'loss' AND epoch <= ? ORDER BY step DESC LIMIT 1");
+      "SELECT COUNT(*), COALESCE(SUM(value), 0), MAX(epoch) FROM run_metrics WHERE run_id = ? AND name = '" +
+      epoch_seconds + "'");
+  auto last_map = db_->prepare("SELECT value FROM run_metrics WHERE run_id = ? AND name = '" + val_map +
+                               "' ORDER BY step DESC, rowid DESC LIMIT 1");
+  auto steps = db_->prepare("SELECT step FROM run_metrics WHERE run_id = ? AND name = '" + loss +
+                            "' AND epoch <= ? ORDER BY step DESC LIMIT 1");
   std::vector<RunStats> out;
   for (const auto& r : runs()) {
     RunStats s;

@@ -8,13 +8,34 @@
 
 namespace mls {
 
+// Each enum below has one name table (project_types.cpp): its names are what project files store, what the CLI
+// accepts and what the GUI lists. parse* throws std::invalid_argument("unknown split 'x' (expected train, val
+// or test)"); *Names() lists every name in the table's order.
 enum class Split { Train, Val, Test };
 const char* splitName(Split split);
-Split parseSplit(const std::string& name);  // throws std::invalid_argument
+Split parseSplit(const std::string& name);
+std::vector<std::string> splitNames();
 
 enum class AnnotationSource { User, Generated, AcceptedSuggestion };
 const char* sourceName(AnnotationSource source);
 AnnotationSource parseSource(const std::string& name);
+std::vector<std::string> sourceNames();
+
+// A training run's state (runs.status).
+enum class RunStatus { Running, Finished, Failed, Cancelled };
+const char* runStatusName(RunStatus status);
+RunStatus parseRunStatus(const std::string& name);
+std::vector<std::string> runStatusNames();
+
+// What a run records (run_metrics.name). Per step: loss, lr. Per epoch: train_loss, val_map (scikit-learn's,
+// of the better of raw and EMA weights), val_map_raw, val_map_ema, val_map_mlspl and val_map_q2l_voc
+// (val_map's weights in the two papers' conventions), cf1, of1, epoch_seconds.
+enum class MetricKey {
+  Loss, Lr, TrainLoss, ValMap, ValMapRaw, ValMapEma, ValMapMlspl, ValMapQ2lVoc, Cf1, Of1, EpochSeconds
+};
+const char* metricName(MetricKey key);
+MetricKey parseMetricKey(const std::string& name);
+std::vector<std::string> metricNames();
 
 // A user-triggerable reference to something that does not exist (unknown image/category/run id).
 class UnknownIdError : public std::runtime_error {
@@ -92,7 +113,9 @@ bool staysInsideFolder(const std::string& file_name);
 
 struct RunRecord {
   int64_t id = 0;
-  std::string name, method, config, status, message, checkpoint_dir;
+  std::string name, method, config;
+  RunStatus status = RunStatus::Running;
+  std::string message, checkpoint_dir;
   int64_t started_at = 0;
   std::optional<int64_t> finished_at;
   std::optional<double> best_val_map;
@@ -111,7 +134,7 @@ struct RunStats {
 struct RunMetric {
   int epoch = 0;
   int64_t step = 0;
-  std::string name;
+  std::string name;  // a metricName(); a project from a newer version may hold others
   double value = 0;
 };
 

@@ -14,7 +14,7 @@ ModelSpec modelSpecFor(const TrainRequest& r, int num_classes) {
   // choice is the run's own (TrainRequest::frozen_bn), so stored runs rebuild the model they trained.
   const bool big = r.backbone == "resnet50" || r.backbone == "resnet101";
   spec.frozen_bn = r.frozen_bn.value_or(r.defaultFrozenBatchNorm());
-  spec.freeze_stem = big && !r.weights.empty() && r.method != "mlspl";
+  spec.freeze_stem = big && !r.weights.empty() && r.method != Method::MLSPL;
   return spec;
 }
 

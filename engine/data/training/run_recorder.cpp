@@ -22,29 +22,29 @@ void RunRecorder::flush() {
 }
 
 void RunRecorder::onStep(const StepInfo& s) {
-  pending_.push_back({s.epoch, s.global_step, "loss", s.loss});
-  pending_.push_back({s.epoch, s.global_step, "lr", s.lr});
+  pending_.push_back({s.epoch, s.global_step, metricName(MetricKey::Loss), s.loss});
+  pending_.push_back({s.epoch, s.global_step, metricName(MetricKey::Lr), s.lr});
   if (pending_.size() >= 200) flush();
   if (next_) next_->onStep(s);
 }
 
 void RunRecorder::onEpoch(const EpochInfo& e) {
   const int epoch = e.epoch;
-  auto add = [&](const char* name, double v) {
-    if (std::isfinite(v)) pending_.push_back({epoch, 0, name, v});
+  auto add = [&](MetricKey key, double v) {
+    if (std::isfinite(v)) pending_.push_back({epoch, 0, metricName(key), v});
   };
-  add("train_loss", e.train_loss);
-  add("val_map", e.val_map);
-  add("val_map_raw", e.val_map_raw);
-  add("val_map_ema", e.val_map_ema);
+  add(MetricKey::TrainLoss, e.train_loss);
+  add(MetricKey::ValMap, e.val_map);
+  add(MetricKey::ValMapRaw, e.val_map_raw);
+  add(MetricKey::ValMapEma, e.val_map_ema);
   if (std::isfinite(e.val_map)) {
     // The same validation (the better weights) in the MLSPL and Q2L papers' conventions (ml/metrics_conventions.h).
-    add("val_map_mlspl", e.metrics.map_mlspl);
-    add("val_map_q2l_voc", e.metrics.map_q2l_voc);
+    add(MetricKey::ValMapMlspl, e.metrics.map_mlspl);
+    add(MetricKey::ValMapQ2lVoc, e.metrics.map_q2l_voc);
   }
-  add("cf1", e.metrics.cf1);
-  add("of1", e.metrics.of1);
-  add("epoch_seconds", e.seconds);
+  add(MetricKey::Cf1, e.metrics.cf1);
+  add(MetricKey::Of1, e.metrics.of1);
+  add(MetricKey::EpochSeconds, e.seconds);
   flush();
   if (std::isfinite(e.val_map) && e.val_map > best_) {
     best_ = e.val_map;

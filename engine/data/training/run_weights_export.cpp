@@ -133,7 +133,7 @@ nlohmann::json infoJson(const RunRecord& run, const TrainRequest& request, const
           {"exact", r.exact},
           {"authors_arguments", args},
           {"notes", r.notes},
-          {"run", {{"id", run.id}, {"name", run.name}, {"method", request.method}, {"loss", request.loss},
+          {"run", {{"id", run.id}, {"name", run.name}, {"method", methodName(request.method)}, {"loss", request.loss},
                    {"labels", request.labels}, {"backbone", request.backbone}}},
           {"checkpoint", {{"which", options.checkpoint == ExportCheckpoint::Best ? "best" : "last"},
                           {"file", r.checkpoint_path}, {"epoch", r.epoch}, {"ema", r.ema}}},
@@ -189,7 +189,7 @@ ExportWeightsResult exportRunWeights(ProjectStore& store, int64_t run_id, const 
     arguments = std::move(authors.arguments);
   } else {
     tensors = moduleStateDict(*model);
-    result.module = spec.method == "mlspl" ? "MlsplClassifier" : "Query2Label";
+    result.module = spec.method == Method::MLSPL ? "MlsplClassifier" : "Query2Label";
     result.notes.push_back("this project's names: the file loads back with `mlstudio-cli train --weights`");
   }
   result.tensors = static_cast<int64_t>(tensors.size());

@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "ml/device.h"
+#include "ml/loss_kind.h"
+#include "ml/name_table.h"
 
 namespace mls {
 
@@ -60,12 +62,10 @@ void TrainRequest::validate() const {
 
 void TrainRequest::resolveDefaults() {
   validate();
-  if (method != "q2l" && method != "mlspl" && method != "hybrid")
-    throw std::invalid_argument("unknown method '" + method + "' (expected q2l, mlspl or hybrid)");
   if (labels != "full" && labels != "single")
     throw std::invalid_argument("unknown label mode '" + labels + "' (expected full or single)");
   const bool tiny = backbone == "tiny";
-  const bool q2l = method != "mlspl";
+  const bool q2l = method != Method::MLSPL;
   // Q2L paper recipe: 448², AdamW 1e-4, batch 64-128 (16 fits a 12 GB GPU with accumulation), 80 epochs.
   // MLSPL protocol: 448², Adam, lr from {1e-2..1e-5} and batch {8,16} chosen on val; 1e-5/8 is its best
   // end-to-end ResNet-50 setting. The tiny CPU backbone trains from scratch on the 128 px demo: higher lr.
@@ -100,7 +100,7 @@ bool TrainRequest::defaultFrozenBatchNorm() const {
   // FrozenBatchNorm2d with the pretrained statistics, as DETR does for batches of a few images per GPU.
   // The MLSPL code fine-tunes a torchvision ResNet-50 in model.train() at batch 8: ordinary BatchNorm
   // whose running statistics follow the training data.
-  return pretrainedLargeResNet(*this) && method != "mlspl";
+  return pretrainedLargeResNet(*this) && method != Method::MLSPL;
 }
 
 namespace {
@@ -111,18 +111,20 @@ std::string lossKey(const std::string& loss) {
   return key;
 }
 
-std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (size_t i = 0; i < names.size(); ++i) out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
-  return out;
-}
-
 }  // namespace
 
-std::vector<std::string> lossesForMethod(const std::string& method) {
-  if (method == "q2l") return {"asl", "bce", "focal"};
-  if (method == "mlspl") return {"bce", "an", "an-ls", "wan", "epr", "role"};
-  if (method == "hybrid") return {"an", "an-ls", "wan", "epr", "role"};
+std::vector<std::string> lossesForMethod(Method method) {
+  auto names = [](std::initializer_list<LossKind> kinds) {
+    std::vector<std::string> out;
+    for (const auto kind : kinds) out.push_back(lossName(kind));
+    return out;
+  };
+  switch (method) {
+    case Method::Q2L: return names({LossKind::ASL, LossKind::BCE, LossKind::Focal});
+    case Method::MLSPL:
+      return names({LossKind::BCE, LossKind::AN, LossKind::AN_LS, LossKind::WAN, LossKind::EPR, LossKind::ROLE});
+    case Method::Hybrid: return names({LossKind::AN, LossKind::AN_LS, LossKind::WAN, LossKind::EPR, LossKind::ROLE});
+  }
   return {};
 }
 
@@ -133,14 +135,13 @@ bool isSinglePositiveLoss(const std::string& loss) {
 
 void TrainRequest::checkLossChoice() const {
   const auto losses = lossesForMethod(method);
-  if (losses.empty()) throw std::invalid_argument("unknown method '" + method + "' (expected q2l, mlspl or hybrid)");
   const std::string key = lossKey(loss);
   if (std::find(losses.begin(), losses.end(), key) == losses.end()) {
     std::string hint;
-    if (method == "q2l" && isSinglePositiveLoss(key)) hint = "; --method hybrid trains the Q2L model with it";
-    if (method == "hybrid") hint = "; --method q2l trains with the full-label losses";
-    throw std::invalid_argument("--method " + method + " does not train with --loss " + loss + " (it takes " +
-                                joined(losses) + hint + ")");
+    if (method == Method::Q2L && isSinglePositiveLoss(key)) hint = "; --method hybrid trains the Q2L model with it";
+    if (method == Method::Hybrid) hint = "; --method q2l trains with the full-label losses";
+    throw std::invalid_argument("--method " + std::string(methodName(method)) + " does not train with --loss " + loss + " (it takes " +
+                                choiceList(losses) + hint + ")");
   }
   if (isSinglePositiveLoss(key) && labels != "single")
     throw std::invalid_argument("--loss " + loss +
@@ -149,7 +150,7 @@ void TrainRequest::checkLossChoice() const {
 }
 
 std::string TrainRequest::toJson() const {
-  nlohmann::json j = {{"method", method},         {"loss", loss},         {"labels", labels},
+  nlohmann::json j = {{"method", methodName(method)},         {"loss", loss},         {"labels", labels},
                       {"backbone", backbone},     {"weights", weights},   {"image_size", image_size},
                       {"batch", batch},           {"epochs", epochs},     {"lr", lr},
                       {"device", device},         {"amp", amp},           {"ema", ema},
@@ -164,7 +165,7 @@ std::string TrainRequest::toJson() const {
 TrainRequest TrainRequest::fromJson(const std::string& json) {
   const auto j = nlohmann::json::parse(json);
   TrainRequest r;
-  r.method = j.value("method", r.method);
+  r.method = parseMethod(j.value("method", std::string(methodName(r.method))));
   r.loss = j.value("loss", r.loss);
   r.labels = j.value("labels", r.labels);
   r.backbone = j.value("backbone", r.backbone);

@@ -6,11 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "ml/method.h"
+
 namespace mls {
 
 struct TrainRequest {
   std::string project;
-  std::string method = "q2l";      // q2l | mlspl | hybrid (Q2L architecture + a single-positive loss)
+  Method method = Method::Q2L;     // hybrid: the Q2L architecture with a single-positive loss
   std::string loss = "asl";        // asl | bce | an | an-ls | wan | epr | role | focal
   std::string labels = "full";     // full | single
   std::string backbone = "tiny";   // tiny | resnet18 | resnet50 | resnet101 | torchscript:PATH
@@ -62,8 +64,8 @@ struct TrainRequest {
 void checkTrainSetting(const std::string& flag, double value);
 
 // The losses a method trains with: q2l the full-label losses (asl, bce, focal); mlspl the MLSPL paper's
-// (bce and the single-positive ones); hybrid the Q2L model with a single-positive loss. Empty if unknown.
-std::vector<std::string> lossesForMethod(const std::string& method);
+// (bce and the single-positive ones); hybrid the Q2L model with a single-positive loss.
+std::vector<std::string> lossesForMethod(Method method);
 // an, an-ls, wan, epr, role (case-insensitive, '_' for '-').
 bool isSinglePositiveLoss(const std::string& loss);
 

@@ -18,7 +18,7 @@ LossConfig lossFor(const TrainRequest& r, const ProjectFacts& facts) {
   LossConfig cfg;
   const auto kind = parseLossKind(r.loss);
   // Q2L's COCO command: ASL with gamma- = 2, gamma+ = 0, clip 0, detached focusing weight.
-  if (kind == LossKind::ASL && r.method != "mlspl") cfg = LossConfig::q2lCoco();
+  if (kind == LossKind::ASL && r.method != Method::MLSPL) cfg = LossConfig::q2lCoco();
   cfg.kind = kind;
   cfg.expected_positives = expectedPositives(r, facts);
   return cfg;
@@ -27,14 +27,14 @@ LossConfig lossFor(const TrainRequest& r, const ProjectFacts& facts) {
 AugmentationOptions augmentationFor(const TrainRequest& r) {
   // The tiny CPU preset is for the synthetic demo, whose labels survive flips and quarter turns.
   if (r.backbone == "tiny") return AugmentationOptions::syntheticShapes();
-  if (r.method == "mlspl") return AugmentationOptions::singlePositive();
+  if (r.method == Method::MLSPL) return AugmentationOptions::singlePositive();
   // Real backbones get the Q2L policy (Cutout + RandAugment).
   return AugmentationOptions::query2label();
 }
 
 TrainerOptions trainerOptionsFor(const TrainRequest& r, const ProjectFacts& facts) {
   TrainerOptions opt;
-  const bool mlspl = r.method == "mlspl";
+  const bool mlspl = r.method == Method::MLSPL;
   opt.optimizer = mlspl ? "adam" : "adamw";       // MLSPL code: Adam; Q2L: AdamW (wd 1e-2)
   opt.weight_decay = mlspl ? 0.0 : 1e-2;
   opt.schedule = mlspl ? "constant" : "onecycle";  // MLSPL: constant lr; Q2L: OneCycle
@@ -81,7 +81,7 @@ TrainingRecipe trainingRecipe(const TrainRequest& r, const ProjectFacts& facts) 
   recipe.trainer = trainerOptionsFor(r, facts);
   recipe.train_augmentation = augmentationFor(r);
   if (r.linear_init > 0) {
-    if (r.method != "mlspl") throw std::invalid_argument("--linear-init applies to --method mlspl only");
+    if (r.method != Method::MLSPL) throw std::invalid_argument("--linear-init applies to --method mlspl only");
     // Not derived from the fine-tuning lr (the former 100x matched ROLE's 1e-3 only for MLSPL's 1e-5): the
     // authors' code fixes the linear phase's lr and batch per loss and searches only the fine-tuning ones.
     const auto linear = linearInitSettings(recipe.trainer.loss.kind);

@@ -148,14 +148,14 @@ TrainingSession::Resume TrainingSession::adoptResumedRun(ProjectStore& store) {
 
 void TrainingSession::openRunRecord(ProjectStore& store, const Resume& resume) {
   if (resume.run_id != 0) {
-    store.setRunStatus(resume.run_id, "running");
+    store.setRunStatus(resume.run_id, RunStatus::Running);
     run_id_ = resume.run_id;
     return;
   }
   const std::string name = request_.run_name.empty()
-                               ? request_.method + "-" + request_.loss + "-" + request_.labels + "-" + request_.backbone
+                               ? methodName(request_.method) + ("-" + request_.loss) + "-" + request_.labels + "-" + request_.backbone
                                : request_.run_name;
-  const int64_t run_id = store.createRun(name, request_.method, request_.toJson(), "");
+  const int64_t run_id = store.createRun(name, methodName(request_.method), request_.toJson(), "");
   store.setRunCheckpointDir(run_id, runDirectory(request_.project, run_id));
   run_id_ = run_id;
 }
@@ -213,7 +213,7 @@ TrainOutcome TrainingSession::run() {
   } catch (const std::exception& e) {
     try {
       recorder.flush();
-      store.finishRun(run_id, "failed", e.what(), std::nullopt);
+      store.finishRun(run_id, RunStatus::Failed, e.what(), std::nullopt);
     } catch (...) {
     }
     throw;
@@ -228,7 +228,7 @@ void TrainingSession::finish(ProjectStore& store, RunRecorder& recorder, const T
   outcome.skipped_images = skipped.count();
   if (skipped.count() > 0) recorder.onMessage(MessageLevel::Warning, skipped.summary());
   const double best = std::isfinite(result.best_val_map) ? result.best_val_map : -1;
-  store.finishRun(run_id_, result.cancelled ? "cancelled" : "finished", skipped.summary(),
+  store.finishRun(run_id_, result.cancelled ? RunStatus::Cancelled : RunStatus::Finished, skipped.summary(),
                   best >= 0 ? std::optional<double>(best) : std::nullopt);
 }
 

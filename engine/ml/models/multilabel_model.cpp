@@ -53,14 +53,12 @@ std::shared_ptr<MultiLabelModel> buildModel(const ModelSpec& spec) {
   bo.dry_run_size = spec.image_size;
 
   std::shared_ptr<MultiLabelModel> model;
-  if (spec.method == "q2l" || spec.method == "hybrid") {
+  if (spec.method == Method::MLSPL) {
+    model = std::make_shared<MlsplClassifier>(makeBackbone(bo), spec.num_classes);
+  } else {
     const auto config =
         spec.small_q2l ? Q2LConfig::smallCpu(spec.num_classes) : Q2LConfig::paperR101_448(spec.num_classes);
     model = std::make_shared<Query2Label>(makeBackbone(bo), config);
-  } else if (spec.method == "mlspl") {
-    model = std::make_shared<MlsplClassifier>(makeBackbone(bo), spec.num_classes);
-  } else {
-    throw std::invalid_argument("unknown method '" + spec.method + "' (expected q2l, mlspl or hybrid)");
   }
   if (!spec.weights.empty()) loadSpecWeights(*model, spec.weights);
   return model;

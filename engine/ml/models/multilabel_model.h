@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "ml/method.h"
+
 namespace mls {
 
 class Backbone;
@@ -45,7 +47,7 @@ class MultiLabelModel : public torch::nn::Module {
 };
 
 struct ModelSpec {
-  std::string method = "q2l";     // "q2l", "mlspl", "hybrid" (= the Q2L architecture)
+  Method method = Method::Q2L;    // the hybrid has the Q2L architecture
   std::string backbone = "tiny";  // "tiny", "resnet18", "resnet34", "resnet50", "resnet101", "torchscript:PATH"
   std::string weights;            // optional: backbone-only (torchvision names) or whole-model weights file
   int num_classes = 0;
