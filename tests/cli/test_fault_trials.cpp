@@ -146,7 +146,7 @@ class TestFaultTrials : public QObject {
     mls::ProjectStore store(project.toStdString(), mls::ProjectStore::Open::Existing);
     const auto record = store.run(run.toLongLong());
     QVERIFY(record.has_value());
-    QCOMPARE(QString::fromStdString(record->status), QString("failed"));
+    QCOMPARE(record->status, mls::RunStatus::Failed);
     QVERIFY2(QString::fromStdString(record->message).startsWith("interrupted: its process"), record->message.c_str());
   }
 
