@@ -18,6 +18,7 @@ void registerDataCommands(CLI::App& app);     // import-coco, single-positive, i
 // mlstudio-cli-torch
 void registerDemoCommand(CLI::App& app);      // demo (OpenCV)
 void registerTrainCommands(CLI::App& app);    // train, eval, predict
+void registerPlanCommand(CLI::App& app);      // plan (resource planner)
 void registerWeightsCommands(CLI::App& app);  // export-weights
 
 // Parses argv and runs the chosen subcommand; returns the exit code (CLI11's for bad flags, 1 for errors),

@@ -15,6 +15,9 @@ const std::vector<TorchCommand>& torchCommands() {
       {"train", "Train a Query2Label, single-positive (MLSPL) or hybrid model on a project"},
       {"eval", "Evaluate a run on a split, or score CSV files (mAP, CP/CR/CF1, OP/OR/OF1)"},
       {"predict", "Per-class scores for one image; optionally its attention heat map"},
+      {"plan",
+       "Predict a training run's peak memory (itemised) and step/epoch time before it starts; --fit lists the "
+       "configurations that fit a memory budget"},
       {"export-weights",
        "Write a run's weights as a PyTorch state dict (torch.load + load_state_dict into the authors' model)"},
   };

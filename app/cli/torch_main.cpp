@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   mls::cli::registerDemoCommand(app);
   mls::cli::registerTrainCommands(app);
+  mls::cli::registerPlanCommand(app);
   mls::cli::registerWeightsCommands(app);
   return mls::cli::runCliApp(app, argc, argv);
 }

@@ -14,6 +14,7 @@
 
 #include "ml/device.h"
 #include "ml/loss_kind.h"
+#include "train/memory_plan_bar.h"
 #include "train/scientific_spin_box.h"
 #include "train/train_presets.h"
 
@@ -148,6 +149,8 @@ TrainForm::TrainForm(QWidget* parent) : QWidget(parent) {
   form->addRow(tr("AMP"), amp_row);
   form->addRow(tr("GPU memory"), checkpoint_backbone_);
   form->addRow(tr("Layout"), channels_last_);
+  memory_plan_ = new MemoryPlanBar;
+  form->addRow(tr("Memory plan"), memory_plan_);
   form->addRow(tr("EMA decay"), ema_row);
   form->addRow(tr("Linear init"), linear_init_);
   form->addRow(tr("Grad accum"), grad_accum_);
@@ -178,6 +181,10 @@ TrainForm::TrainForm(QWidget* parent) : QWidget(parent) {
   for (auto* c : {amp_, ema_on_, checkpoint_backbone_, channels_last_}) connect(c, &QCheckBox::toggled, this, edited);
   connect(amp_, &QCheckBox::toggled, this, &TrainForm::updateEnabled);
   connect(weights_, &QLineEdit::textEdited, this, edited);
+
+  // The memory plan follows every change; "Fit to this device" writes the planner's choice back.
+  connect(this, &TrainForm::changed, memory_plan_, [this] { memory_plan_->setRequest(request()); });
+  connect(memory_plan_, &MemoryPlanBar::fitRequested, this, [this](const TrainRequest& r) { setRequest(r); });
 
   fillLosses();
   applyPreset(0);  // CPU demo: what runs anywhere

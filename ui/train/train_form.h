@@ -14,6 +14,7 @@ class QToolButton;
 
 namespace mls {
 
+class MemoryPlanBar;
 class ScientificSpinBox;
 
 class TrainForm : public QWidget {
@@ -34,6 +35,8 @@ class TrainForm : public QWidget {
   QComboBox* methodBox() const { return method_; }
   QComboBox* lossBox() const { return loss_; }
   QComboBox* labelsBox() const { return labels_; }
+  // Predicted peak memory and epoch time of the current settings, and "Fit to this device".
+  MemoryPlanBar* memoryPlanBar() const { return memory_plan_; }
   // For a newly opened project: clears the run name, greys the label sources it lacks and moves off them.
   // The rest of the form is the user's habit and stays.
   void resetForProject(bool has_full_labels, bool has_single_positives);
@@ -80,6 +83,7 @@ class TrainForm : public QWidget {
   QSpinBox* early_stop_;
   QSpinBox* workers_;
   QLineEdit* run_name_;
+  MemoryPlanBar* memory_plan_;
   bool applying_ = false;
   bool labels_sp_forced_ = false;
   bool has_full_ = true, has_single_ = true;  // the open project's label sources  // labels were set to "single" by a single-positive loss

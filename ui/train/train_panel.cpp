@@ -29,6 +29,7 @@
 #include "train/run_follower.h"
 #include "train/run_curves.h"
 #include "train/runs_model.h"
+#include "train/memory_plan_bar.h"
 #include "train/train_form.h"
 #include "train/training_worker.h"
 
@@ -262,6 +263,7 @@ void TrainPanel::resetForProject() {
     }
   }
   form_->resetForProject(counts.labels > 0, counts.single_positives > 0);
+  if (counts.categories > 0) form_->memoryPlanBar()->setDataset(static_cast<int>(counts.categories), counts.train);
   follower_->setProject(session_ && session_->isOpen() ? session_->path() : QString());
   refreshRuns();
   updateButtons();
