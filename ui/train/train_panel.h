@@ -51,6 +51,8 @@ class TrainPanel : public QWidget {
   QProgressBar* progressBar() const { return progress_; }
   QPushButton* startButton() const { return start_; }
   QPushButton* stopButton() const { return stop_; }
+  // Shown after a run died of out-of-memory: resumes it with the resource planner's configuration that fits.
+  QPushButton* resumeFitButton() const { return resume_fit_; }
   QToolButton* settingsButton() const { return settings_button_; }
   RunFollower* follower() const { return follower_; }
   QString statusText() const;
@@ -61,6 +63,9 @@ class TrainPanel : public QWidget {
   // Starts a run with the form's settings. Returns false (with a message in the panel) when it cannot start.
   bool start();
   bool startWith(const TrainRequest& request);
+  // The failed run resumed from its last checkpoint with the planner's fastest configuration that fits the
+  // device (same effective batch). budget_bytes 0 = the device's memory. False (with a message) if none fits.
+  bool resumeWithFittingConfiguration(qint64 budget_bytes = 0);
   void stop();
   // Cancels a running training and waits for the worker to return (the window is closing).
   void shutdown();
@@ -106,6 +111,8 @@ class TrainPanel : public QWidget {
   TrainForm* form_;
   QPushButton* start_;
   QPushButton* stop_;
+  QPushButton* resume_fit_;
+  qint64 out_of_memory_run_ = 0;  // the run resume_fit_ resumes
   QProgressBar* progress_;
   QLabel* status_;
   CurvePlot* plot_;

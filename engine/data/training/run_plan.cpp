@@ -9,6 +9,7 @@
 #include "ml/device.h"
 #include "ml/losses.h"
 #include "ml/models/multilabel_model.h"
+#include "ml/planning/resource_planner.h"
 
 namespace mls {
 
@@ -81,6 +82,20 @@ void applyPlanSettings(TrainRequest& r, const PlanSettings& s) {
   if (s.amp) r.amp_dtype = s.amp_dtype;
   r.checkpoint_backbone = s.checkpoint_backbone;
   r.channels_last = s.channels_last;
+}
+
+TrainRequest fittedResume(const TrainRequest& stored, int64_t run_id, const PlanDataset& dataset, int64_t budget) {
+  TrainRequest r = stored;
+  r.resolveDefaults();
+  const auto settings = planSettingsFor(r, dataset);
+  ResourcePlanner planner(planningModel(r, dataset.num_classes));
+  const auto fit = planner.fit(settings, budget, settings.batch * settings.grad_accum);
+  if (fit.candidates.empty())
+    throw std::invalid_argument("no configuration of this run reaches its effective batch of " +
+                                std::to_string(settings.batch * settings.grad_accum) + " within " + formatBytes(budget));
+  applyPlanSettings(r, fit.candidates.front().settings);
+  r.resume = std::to_string(run_id);
+  return r;
 }
 
 int64_t deviceMemoryBytes(const std::string& device) {

@@ -36,6 +36,10 @@ std::shared_ptr<MultiLabelModel> planningModel(const TrainRequest& request, int 
 // Batch, accumulation, mixed precision, checkpointing and channels-last of `s` into the request.
 void applyPlanSettings(TrainRequest& request, const PlanSettings& s);
 
+// A run that ran out of memory, resumed with the planner's fastest configuration at the same effective batch
+// that fits `budget_bytes` (request.resume set to run_id). Throws std::invalid_argument when nothing fits.
+TrainRequest fittedResume(const TrainRequest& stored, int64_t run_id, const PlanDataset& dataset, int64_t budget_bytes);
+
 // The budget when none is given: a CUDA device's memory, or the machine's physical memory for the CPU.
 // 0 when unknown (CUDA planned on a machine without that device).
 int64_t deviceMemoryBytes(const std::string& device);

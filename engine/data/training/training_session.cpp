@@ -138,6 +138,11 @@ TrainingSession::Resume TrainingSession::adoptResumedRun(ProjectStore& store) {
   // of memory) and profile as asked now.
   stored.checkpoint_backbone = stored.checkpoint_backbone || request_.checkpoint_backbone;
   stored.channels_last = stored.channels_last || request_.channels_last;
+  // So may mixed precision and another split of the same effective batch (batch x accumulation): the
+  // resource planner's "configuration that fits" after running out of memory.
+  if (request_.amp) stored.amp = true, stored.amp_dtype = request_.amp_dtype;
+  if (request_.batch > 0 && request_.batch * request_.grad_accum == stored.batch * stored.grad_accum)
+    stored.batch = request_.batch, stored.grad_accum = request_.grad_accum;
   stored.profile = request_.profile;
   request_ = stored;
   // Only a checkpoint whose file is still there (rows of pruned or deleted files are dropped here).
