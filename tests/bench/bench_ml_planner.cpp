@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "ml/losses.h"
+#include "ml/models/backbone.h"
 #include "ml/models/multilabel_model.h"
 #include "ml/planning/counting_cpu_allocator.h"
 #include "ml/planning/model_cost.h"

@@ -125,7 +125,7 @@ MemoryPlanBar::MemoryPlanBar(QWidget* parent) : QWidget(parent), cache_(std::mak
       pending_ = false;
       startPlanning();
     }
-    if (result.generation == generation_) show(result);
+    if (result.generation == generation_) display(result);
   });
   connect(fit_, &QPushButton::clicked, this, [this] {
     if (const auto fitted = fittedRequest()) Q_EMIT fitRequested(*fitted);
@@ -169,7 +169,7 @@ std::optional<TrainRequest> MemoryPlanBar::fittedRequest() const {
   return r;
 }
 
-void MemoryPlanBar::show(const MemoryPlanResult& result) {
+void MemoryPlanBar::display(const MemoryPlanResult& result) {
   result_ = result;
   if (!result.plan) {
     bar_->setValue(0);

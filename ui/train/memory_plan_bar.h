@@ -58,7 +58,7 @@ class MemoryPlanBar : public QWidget {
 
  private:
   void startPlanning();
-  void show(const MemoryPlanResult& result);
+  void display(const MemoryPlanResult& result);
 
   QProgressBar* bar_;
   QLabel* time_;

@@ -2,7 +2,7 @@
 
 #include <unistd.h>
 
-#include <filesystem>
+#include <stdexcept>
 
 #include "data/store/project_store.h"
 #include "data/training/run_model_spec.h"

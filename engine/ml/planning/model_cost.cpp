@@ -120,7 +120,7 @@ enum class After { Relu, Nothing };
 void convNormStep(Walk& walk, const torch::nn::Conv2dImpl& conv, Norm norm, bool fold_allowed, After after) {
   const auto& o = conv.options;
   const int64_t k = (*o.kernel_size())[0], s = (*o.stride())[0];
-  const int64_t pad = std::get<torch::ExpandingArray<2>>(o.padding())->at(0);
+  const int64_t pad = c10::get<torch::ExpandingArray<2>>(o.padding())->at(0);
   const int64_t cin = o.in_channels(), cout = o.out_channels();
   const int64_t ho = (walk.height() + 2 * pad - k) / s + 1, wo = (walk.width() + 2 * pad - k) / s + 1;
   const int64_t out = cout * ho * wo;
@@ -134,7 +134,7 @@ void convNormStep(Walk& walk, const torch::nn::Conv2dImpl& conv, Norm norm, bool
     const int64_t w = numelOf(conv.weight);
     const bool folded = norm == Norm::Frozen && fold_allowed && (!trainable || half);
     if (half && trainable) walk.keepFixed(w * 2);    // autocast's half copy of the weight (or of W*scale)
-    else if (folded) walk.keepFixed(w * 4);          // W*scale, kept for the input's gradient
+    else if (folded) walk.keepFixed(w * (half ? 2 : 4));  // W*scale, kept for the input's gradient
     int64_t kept = 0;
     if (norm == Norm::Trained) kept = out + (after == After::Relu ? out : 0);  // BN input + ReLU output
     else kept = after == After::Relu ? out : 0;  // frozen (folded or x*s+b): the ReLU output only

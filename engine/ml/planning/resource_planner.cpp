@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -168,7 +169,7 @@ ResourcePlan planFromCost(const ModelCost& c, const PlanSettings& s, const Calib
     t.gflops_per_second = defaultGflops(s);
     const double speed = (s.channels_last && s.halfPrecision()) ? 1.2 : 1.0;  // NHWC tensor-core kernels
     t.step_seconds = (t.forward_gflop + t.backward_gflop) / (t.gflops_per_second * speed) +
-                     B * c.elementwise_bytes_per_image / bandwidth(s) * (s.halfPrecision() ? 1.0 : 1.0) +
+                     B * c.elementwise_bytes_per_image / bandwidth(s) +
                      static_cast<double>(c.kernels_per_step) * kernelSeconds(s) + opt_seconds;
   }
   t.step_seconds = std::max(t.step_seconds, 1e-6);
