@@ -5,7 +5,7 @@
 // rules). The loader's prefetched batches are left out of both sides (batches come from memory here).
 // Targets: peak within +-10 %, step time within +-25 %.
 //
-//   bench_ml_planner [--quick] [--only SUBSTRING]
+//   bench_ml_planner [--quick] [--verbose] [--only SUBSTRING]
 #include <torch/torch.h>
 
 #include <ATen/autocast_mode.h>
@@ -130,11 +130,12 @@ double percent(double predicted, double measured) { return 100.0 * (predicted / 
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false;
+  bool quick = false, verbose = false;
   std::string only;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--quick") quick = true;
+    else if (a == "--verbose") verbose = true;
     else if (a == "--only" && i + 1 < argc) only = argv[++i];
   }
   torch::set_num_threads(std::max(1, at::get_num_threads()));
@@ -190,6 +191,13 @@ int main(int argc, char** argv) {
     within_time += std::abs(et) <= 25.0;
     std::printf("%-40s %11s %11s %+7.1f %9.3f %9.3f %+7.1f\n", c.name.c_str(), formatBytes(plan.peak_bytes).c_str(),
                 formatBytes(m.peak_bytes).c_str(), em, plan.time.step_seconds, m.step_seconds, et);
+    if (verbose) {
+      const auto& i = plan.memory;
+      std::printf("    weights %s, gradients %s, optimizer %s, EMA %s, activations %s, transient %s; %.1f GFLOP/step\n",
+                  formatBytes(i.weights).c_str(), formatBytes(i.gradients).c_str(), formatBytes(i.optimizer_state).c_str(),
+                  formatBytes(i.ema).c_str(), formatBytes(i.activations).c_str(), formatBytes(i.transient).c_str(),
+                  plan.time.forward_gflop + plan.time.backward_gflop);
+    }
     std::fflush(stdout);
   }
   std::printf("within +-10 %% peak: %d/%d, within +-25 %% step time: %d/%d (%d threads)\n", within_memory, rows, within_time,

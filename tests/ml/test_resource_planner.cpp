@@ -78,8 +78,8 @@ class TestResourcePlanner : public QObject {
       const auto p = planner.plan(s);
       QCOMPARE(p.peak_bytes, sumOfItems(p.memory, s.onCuda()));
       QVERIFY(p.memory.weights > 0 && p.memory.activations > 0 && p.memory.transient > 0 && p.memory.loader > 0);
-      QVERIFY(p.memory.gradients > 0 && p.memory.gradients <= p.memory.weights);
-      QCOMPARE(p.memory.optimizer_state, 2 * p.memory.gradients);  // Adam's two moments
+      QVERIFY(p.memory.gradients > 0 && p.memory.gradients <= planner.cost(s).trainable_bytes);
+      QCOMPARE(p.memory.optimizer_state, 2 * planner.cost(s).trainable_bytes);  // Adam's two moments
       QCOMPARE(p.memory.label_estimator, int64_t{1000 * 10 * 16});
       QVERIFY(p.time.step_seconds > 0);
       QCOMPARE(p.time.epoch_seconds, std::ceil(1000.0 / 8.0) * p.time.step_seconds);
@@ -130,7 +130,7 @@ class TestResourcePlanner : public QObject {
     auto cuda_half = cuda;
     cuda_half.amp = true;
     cuda_half.amp_dtype = "bf16";
-    QVERIFY(planner.plan(cuda_half).memory.activations < planner.plan(cuda).memory.activations * 0.6);
+    QVERIFY(planner.cost(cuda_half).activation_bytes_per_image < planner.cost(cuda).activation_bytes_per_image * 0.6);
     auto cpu_amp = plain;
     cpu_amp.amp = true;
     QCOMPARE(planner.plan(cpu_amp).memory.activations, a.memory.activations);
@@ -145,6 +145,7 @@ class TestResourcePlanner : public QObject {
     QTest::newRow("q2l tiny 64") << "q2l" << "tiny" << false << 64;
     QTest::newRow("q2l resnet18 96") << "q2l" << "resnet18" << false << 96;
     QTest::newRow("mlspl resnet18 64") << "mlspl" << "resnet18" << false << 64;
+    QTest::newRow("q2l resnet18 224") << "q2l" << "resnet18" << false << 224;
     QTest::newRow("mlspl resnet50 frozen BN + stem 64") << "mlspl" << "resnet50" << true << 64;
   }
   void layerRulesMatchAutograd() {
@@ -158,6 +159,8 @@ class TestResourcePlanner : public QObject {
     const auto cost = modelCost(*m, q);
     const double measured = static_cast<double>(heldAfterForward(*m, 4, size) - heldAfterForward(*m, 2, size)) / 2.0;
     const double predicted = static_cast<double>(cost.activation_bytes_per_image);
+    qInfo("%s: predicted %.0f, measured %.0f bytes per image (%+.1f %%)", qPrintable(method + " " + backbone), predicted,
+          measured, 100.0 * (predicted / measured - 1.0));
     QVERIFY2(std::abs(predicted / measured - 1.0) < 0.10,
              qPrintable(QString("predicted %1, measured %2 bytes per image").arg(predicted).arg(measured)));
   }
@@ -167,7 +170,9 @@ class TestResourcePlanner : public QObject {
     auto base = settings(32, 128);
     base.device = "cuda";
     const auto all = planner.plan(base);
-    const int64_t budget = all.peak_bytes * 6 / 10;  // the plain configuration does not fit
+    auto one = base;
+    one.batch = 1;
+    const int64_t budget = (all.peak_bytes + planner.plan(one).peak_bytes) / 2;  // batch 32 in one go does not fit
     const auto fit = planner.fit(base, budget, 32);
     QVERIFY(!fit.candidates.empty());
     double last = 0;

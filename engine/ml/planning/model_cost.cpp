@@ -52,6 +52,7 @@ class Walk {
     else held_ += bytes, part_ += bytes;
   }
   void keepFixed(int64_t bytes) { fixed_ += bytes; }
+  void gradient(int64_t bytes) { part_grad_ += bytes; }
   void noteMap(int64_t bytes) { largest_ = std::max(largest_, bytes); }
   void flops(double forward, bool grad_input, bool grad_weight) {
     forward_ += forward;
@@ -77,8 +78,9 @@ class Walk {
   }
 
   void endPart(const std::string& name, ModelCost& cost) {
-    if (part_ > 0) cost.parts.emplace_back(name, part_);
+    if (part_ > 0 || part_grad_ > 0) cost.parts.push_back({name, part_, part_grad_});
     part_ = 0;
+    part_grad_ = 0;
   }
   void finish(ModelCost& cost) const {
     cost.activation_bytes_per_image = held_;
@@ -98,7 +100,7 @@ class Walk {
   int64_t c_ = 3, h_ = 0, w_ = 0;
   bool counted_ = false, grad_flows_ = false;
   bool segment_open_ = false;
-  int64_t held_ = 0, fixed_ = 0, part_ = 0, largest_ = 0, segment_ = 0, max_segment_ = 0;
+  int64_t held_ = 0, fixed_ = 0, part_ = 0, part_grad_ = 0, largest_ = 0, segment_ = 0, max_segment_ = 0;
   double forward_ = 0, backward_ = 0, recompute_ = 0, elementwise_ = 0;
   int64_t kernels_ = 0;
 };
@@ -141,6 +143,7 @@ void convNormStep(Walk& walk, const torch::nn::Conv2dImpl& conv, Norm norm, bool
     walk.keep(kept * act);
   }
   walk.noteMap(out * act);
+  if (trainable) walk.gradient(numelOf(conv.weight) * 4);
   walk.flops(2.0 * static_cast<double>(cin * k * k) * static_cast<double>(out), walk.gradFlows(), trainable);
   const bool folded_any = norm == Norm::Frozen && fold_allowed && (!trainable || half);
   if (norm == Norm::Trained) walk.elementwise(out, 6);                 // stats + normalise, backward
@@ -361,6 +364,10 @@ ModelCost modelCost(MultiLabelModel& model, const CostQuery& q) {
   else if (auto* mlspl = dynamic_cast<MlsplClassifier*>(&model)) walkLinearHead(walk, *mlspl, cost);
   else throw std::invalid_argument("the planner does not know this model's head");
   walk.finish(cost);
+  // The head's gradients (and the norms' small ones) belong to the last part: backward makes them first.
+  int64_t counted = 0;
+  for (const auto& p : cost.parts) counted += p.gradient_bytes;
+  if (!cost.parts.empty()) cost.parts.back().gradient_bytes += std::max<int64_t>(0, cost.trainable_bytes - counted);
   return cost;
 }
 

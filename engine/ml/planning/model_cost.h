@@ -14,7 +14,6 @@
 #pragma once
 #include <cstdint>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace mls {
@@ -48,8 +47,16 @@ struct ModelCost {
   // Bytes that element-wise kernels (norms, activations, adds, dropout) stream per image, forward + backward.
   double elementwise_bytes_per_image = 0;
   int64_t kernels_per_step = 0;  // forward + backward launches (per-kernel overhead on small inputs)
-  // Activations by part, for the itemised tooltip and the tests ("backbone.layer3", "transformer", ...).
-  std::vector<std::pair<std::string, int64_t>> parts;
+  // Activations and trainable weights by part in forward order ("input", "backbone.layer3",
+  // "transformer.encoder", ...). Backward runs the parts in reverse: it frees a part's activations after
+  // allocating its weights' gradients, so the peak is the worst boundary between activations still held
+  // (earlier parts) and gradients already made (later parts).
+  struct Part {
+    std::string name;
+    int64_t activation_bytes_per_image = 0;
+    int64_t gradient_bytes = 0;
+  };
+  std::vector<Part> parts;
   std::vector<std::string> notes;
 };
 

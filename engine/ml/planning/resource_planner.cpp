@@ -15,9 +15,9 @@ namespace {
 
 constexpr int64_t kMiB = 1024 * 1024;
 
-// Backward holds, next to the saved activations, the gradient arriving at the largest activation and the
-// one it produces (LibTorch frees each as soon as its consumer ran): measured on the CPU at ~2 maps.
-constexpr double kBackwardMaps = 2.0;
+// Backward holds, next to the saved activations, the gradient arriving at the current activation (LibTorch
+// frees each as soon as its consumer ran): about one map of the largest size (bench_ml_planner).
+constexpr double kBackwardMaps = 1.0;
 
 // CPU defaults (uncalibrated): what oneDNN's float32 kernels reach per thread on an AVX2 server core in this
 // project's benchmark, memory bandwidth per thread for element-wise kernels, and the cost of one kernel.
@@ -128,27 +128,45 @@ ResourcePlan planFromCost(const ModelCost& c, const PlanSettings& s, const Calib
   const double scale = calibrated ? cal->activation_scale : 1.0;
   auto& m = plan.memory;
   m.weights = c.weight_bytes;
-  m.gradients = c.trainable_bytes;
   m.optimizer_state = 2 * c.trainable_bytes;
   m.ema = s.ema ? c.ema_bytes : 0;
   m.label_estimator = s.label_estimator_elements * 4 * 4;  // logits, gradient, two Adam moments
 
   const double B = static_cast<double>(s.batch);
-  const double per_image_act = static_cast<double>(c.activation_bytes_per_image) * scale;
-  double per_image_transient = (kBackwardMaps * static_cast<double>(c.largest_map_bytes_per_image) +
-                                static_cast<double>(c.segment_bytes_per_image)) * scale;
-  m.activations = static_cast<int64_t>(B * per_image_act) + c.activation_bytes_fixed;
+  // Backward walks the parts from the output end: a part's weight gradients are allocated before its
+  // activations are freed. The worst boundary decides the peak; what was measured on top of it is about one
+  // activation map of the batch (its incoming gradient) and, with checkpointing, the segment being recomputed.
+  double held_before = 0, best = -1, best_act = 0, best_grad = 0;
+  for (size_t k = 0; k < c.parts.size(); ++k) {
+    held_before += static_cast<double>(c.parts[k].activation_bytes_per_image) * scale * B;
+    double grads_after = 0;
+    for (size_t j = k; j < c.parts.size(); ++j) grads_after += static_cast<double>(c.parts[j].gradient_bytes);
+    if (held_before + grads_after > best) best = held_before + grads_after, best_act = held_before, best_grad = grads_after;
+  }
+  const double per_image_transient =
+      (kBackwardMaps * static_cast<double>(c.largest_map_bytes_per_image) + static_cast<double>(c.segment_bytes_per_image)) * scale;
   double backward_transient = B * per_image_transient;
   if (cuda) {
     // cuDNN's convolution workspace (default algorithms, no benchmark mode): up to about one activation map
     // of the batch, at least 64 MiB, at most 1 GiB.
     backward_transient += std::clamp(B * static_cast<double>(c.largest_map_bytes_per_image), 64.0 * kMiB, 1024.0 * kMiB);
   }
-  // The optimizer step runs after backward freed the activations: foreach Adam's sqrt(v) list (and a copy of
-  // the gradients for Adam's L2 weight decay).
+  const double backward_peak = best + static_cast<double>(c.activation_bytes_fixed) + backward_transient;
+  // The optimizer step runs after backward freed the activations, with every gradient and foreach Adam's
+  // sqrt(v) list (and a copy of the gradients for Adam's L2 weight decay).
   const bool adam_l2 = s.optimizer == "adam" && s.weight_decay > 0;
-  const double optimizer_transient = static_cast<double>(c.trainable_bytes) * (adam_l2 ? 2.0 : 1.0);
-  m.transient = static_cast<int64_t>(std::max(backward_transient, optimizer_transient - static_cast<double>(m.activations)));
+  const double optimizer_peak = static_cast<double>(c.trainable_bytes) * (adam_l2 ? 3.0 : 2.0);
+  if (backward_peak >= optimizer_peak) {
+    m.activations = static_cast<int64_t>(best_act) + c.activation_bytes_fixed;
+    m.gradients = static_cast<int64_t>(best_grad);
+    m.transient = static_cast<int64_t>(backward_transient);
+  } else {
+    m.activations = 0;
+    m.gradients = c.trainable_bytes;
+    m.transient = static_cast<int64_t>(optimizer_peak) - c.trainable_bytes;
+    plan.notes.push_back("the peak is the optimizer step (activations already freed): a larger batch costs little");
+  }
+  const double per_image_act = static_cast<double>(c.activation_bytes_per_image) * scale;
   m.loader = static_cast<int64_t>(s.loader_prefetch) * s.batch * 3 * s.image_size * s.image_size * 4;
   if (cuda) m.runtime = kCudaContextBytes + static_cast<int64_t>(kCudaAllocatorSlack * static_cast<double>(m.activations + m.transient));
   if (calibrated) m.runtime += cal->fixed_offset;
