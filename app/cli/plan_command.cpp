@@ -160,7 +160,7 @@ void addPlan(CLI::App& app) {
         throw std::invalid_argument("--probe runs on the device planned for; " + settings.device +
                                     " is not available here (plan without --probe, or probe on the training machine)");
       ProbeRequest pr;
-      pr.trainer = trainerOptionsFor(r);
+      pr.trainer = probeTrainerOptions(r, data.num_classes);
       pr.trainer.device = settings.device;
       pr.image_size = r.image_size;
       pr.num_classes = data.num_classes;

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "ml/autocast_guard.h"
 #include "ml/losses.h"
 #include "ml/models/backbone.h"
 #include "ml/models/multilabel_model.h"
@@ -24,7 +25,6 @@
 #include "ml/planning/model_cost.h"
 #include "ml/planning/resource_planner.h"
 #include "ml/planning/step_probe.h"
-#include "ml/training/autocast_guard.h"
 #include "ml/training/grouped_optimizer.h"
 #include "ml/training/module_state.h"
 

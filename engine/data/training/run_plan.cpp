@@ -6,6 +6,7 @@
 
 #include "data/store/project_store.h"
 #include "data/training/run_model_spec.h"
+#include "data/training/training_recipe.h"
 #include "ml/device.h"
 #include "ml/losses.h"
 #include "ml/models/multilabel_model.h"
@@ -35,38 +36,17 @@ PlanSettings planSettingsFor(const TrainRequest& r, const PlanDataset& dataset) 
   s.amp_dtype = r.amp_dtype;
   s.checkpoint_backbone = r.checkpoint_backbone;
   s.channels_last = r.channels_last;
-  s.ema = r.ema > 0;
-  const bool mlspl = r.method == "mlspl";  // the session's choices (training_session.cpp)
-  s.optimizer = mlspl ? "adam" : "adamw";
-  s.weight_decay = mlspl ? 0.0 : 1e-2;
+  const auto trainer = probeTrainerOptions(r, dataset.num_classes);  // the run's own recipe
+  s.ema = trainer.ema_decay > 0;
+  s.optimizer = trainer.optimizer;
+  s.weight_decay = trainer.weight_decay;
   s.train_images = dataset.train_images;
   if (lossNeedsEstimator(parseLossKind(r.loss))) s.label_estimator_elements = dataset.train_images * dataset.num_classes;
   return s;
 }
 
-TrainerOptions trainerOptionsFor(const TrainRequest& r, double expected_positives) {
-  TrainerOptions opt;
-  const bool mlspl = r.method == "mlspl";
-  opt.optimizer = mlspl ? "adam" : "adamw";
-  opt.weight_decay = mlspl ? 0.0 : 1e-2;
-  opt.schedule = mlspl ? "constant" : "onecycle";
-  opt.lr = r.lr;
-  opt.epochs = r.epochs;
-  opt.grad_accum = r.grad_accum;
-  opt.ema_decay = r.ema > 0 ? r.ema : 0.0;
-  opt.amp = r.amp;
-  opt.amp_dtype = r.amp_dtype;
-  opt.checkpoint_backbone = r.checkpoint_backbone;
-  opt.channels_last = r.channels_last;
-  opt.device = r.device;
-  opt.seed = r.seed;
-  LossConfig loss;
-  const auto kind = parseLossKind(r.loss);
-  if (kind == LossKind::ASL && !mlspl) loss = LossConfig::q2lCoco();
-  loss.kind = kind;
-  loss.expected_positives = expected_positives;
-  opt.loss = loss;
-  return opt;
+TrainerOptions probeTrainerOptions(const TrainRequest& r, int num_classes) {
+  return trainingRecipe(r, ProjectFacts{num_classes, std::nullopt}).trainer;
 }
 
 std::shared_ptr<MultiLabelModel> planningModel(const TrainRequest& request, int num_classes) {

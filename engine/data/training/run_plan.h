@@ -28,7 +28,8 @@ PlanDataset planDatasetFor(const TrainRequest& request, const PlanDataset& defau
 
 // request must have its defaults resolved (TrainRequest::resolveDefaults).
 PlanSettings planSettingsFor(const TrainRequest& request, const PlanDataset& dataset);
-TrainerOptions trainerOptionsFor(const TrainRequest& request, double expected_positives = 2.9);
+// The trainer options of the run's recipe (training_recipe.h), for the probe.
+TrainerOptions probeTrainerOptions(const TrainRequest& request, int num_classes);
 // The run's model with the run's frozen/trainable layout but untrained weights (the weights file is not read:
 // a plan made on a laptop need not have it).
 std::shared_ptr<MultiLabelModel> planningModel(const TrainRequest& request, int num_classes);

@@ -275,11 +275,11 @@ void addNorm(Walk& walk, int64_t tokens, int64_t d, double dropout) {
 }
 
 void walkQ2LHead(Walk& walk, Query2Label& model, ModelCost& cost) {
-  const auto& c = model.config();
+  const auto& t = model.config().transformer;
   const int act = walk.actBytes();
   const bool half = walk.query().half;
-  const int64_t d = c.hidden_dim, L = walk.height() * walk.width(), K = c.num_classes, f = c.dim_feedforward;
-  const double p = c.dropout;
+  const int64_t d = t.d_model, L = walk.height() * walk.width(), K = model.config().num_classes, f = t.dim_feedforward;
+  const double p = t.dropout;
   if (auto proj = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(child(model, "input_proj"))) {
     walk.keepCurrent(act);
     walk.flops(2.0 * static_cast<double>(walk.channels() * d * L), true, true);
@@ -287,22 +287,22 @@ void walkQ2LHead(Walk& walk, Query2Label& model, ModelCost& cost) {
   }
   walk.keep(L * d * act);  // tokens: the contiguous (B,HW,d) copy the encoder's value projection keeps
   walk.elementwise(L * d, 2);
-  for (int64_t i = 0; i < c.encoder_layers; ++i) {
+  for (int64_t i = 0; i < t.num_encoder_layers; ++i) {
     walk.keep(L * d * act);  // src + pos (queries and keys)
-    attention(walk, L, L, d, c.num_heads, p);
+    attention(walk, L, L, d, t.num_heads, p);
     addNorm(walk, L, d, p);
     feedForward(walk, L, d, f, p);
     addNorm(walk, L, d, p);
   }
   walk.endPart("transformer.encoder", cost);
   // Decoder: K label queries attend to the L memory tokens (no query self-attention by default).
-  for (int64_t i = 0; i < c.decoder_layers; ++i) {
+  for (int64_t i = 0; i < t.num_decoder_layers; ++i) {
     walk.keep(K * d * act + L * d * act);  // tgt + query_pos, memory + pos
-    if (c.query_self_attention) {
-      attention(walk, K, K, d, c.num_heads, p);
+    if (t.query_self_attention) {
+      attention(walk, K, K, d, t.num_heads, p);
       addNorm(walk, K, d, p);
     }
-    attention(walk, K, L, d, c.num_heads, p);
+    attention(walk, K, L, d, t.num_heads, p);
     addNorm(walk, K, d, p);
     feedForward(walk, K, d, f, p);
     addNorm(walk, K, d, p);
