@@ -21,9 +21,9 @@ constexpr double kBackwardMaps = 1.0;
 
 // CPU defaults (uncalibrated): what oneDNN's float32 kernels reach per thread on an AVX2 server core in this
 // project's benchmark, memory bandwidth per thread for element-wise kernels, and the cost of one kernel.
-constexpr double kCpuGflopsPerThread = 22.0;
-constexpr double kCpuBandwidthPerThread = 3.5e9;
-constexpr double kCpuKernelSeconds = 12e-6;
+constexpr double kCpuGflopsPerThread = 70.0;
+constexpr double kCpuBandwidthPerThread = 8e9;
+constexpr double kCpuKernelSeconds = 5e-6;
 // CUDA defaults (uncalibrated; a mid-range data-centre card): float32 throughput reached by cuDNN on ResNet
 // layers, x3 with tensor cores under mixed precision, HBM bandwidth, launch overhead.
 constexpr double kCudaGflopsFp32 = 14000.0;
