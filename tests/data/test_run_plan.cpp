@@ -69,7 +69,7 @@ class TestRunPlan : public QObject {
     const auto fitted = fittedResume(r, 7, data, budget);
     QCOMPARE(fitted.resume, std::string("7"));
     QCOMPARE(fitted.batch * fitted.grad_accum, 64);
-    QVERIFY(fitted.batch < 64);
+    QVERIFY(fitted.batch < 64 || fitted.amp || fitted.checkpoint_backbone);  // plain batch 64 does not fit 12 GiB
     ResourcePlanner planner(planningModel(fitted, 80));
     QVERIFY(planner.plan(planSettingsFor(fitted, data)).peak_bytes <= budget);
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, fittedResume(r, 7, data, int64_t{100} << 20));

@@ -98,8 +98,8 @@ class TestResourcePlanner : public QObject {
       int64_t last = 0;
       for (int64_t b : {1, 2, 4, 8, 16, 32}) {
         const auto p = planner.plan(settings(b, 64));
-        QVERIFY2(p.peak_bytes > last, backbone);
-        QVERIFY(p.memory.activations > 0);
+        QVERIFY2(p.peak_bytes > last, backbone);  // at batch 1 the optimizer step may be the peak (no activations)
+        QVERIFY(p.per_image_bytes > 0);
         last = p.peak_bytes;
       }
       last = 0;
