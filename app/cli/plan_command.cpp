@@ -37,7 +37,7 @@ std::string precisionName(const PlanSettings& s) { return s.halfPrecision() ? s.
 // COCO batch of 64 for the ResNet backbones, the resolved default otherwise).
 int64_t targetBatch(const TrainRequest& r, bool batch_given) {
   if (batch_given) return static_cast<int64_t>(r.batch) * r.grad_accum;
-  if ((r.method == "q2l" || r.method == "hybrid") && r.backbone != "tiny" && r.backbone != "resnet18") return 64;
+  if ((r.method == Method::Q2L || r.method == Method::Hybrid) && r.backbone != "tiny" && r.backbone != "resnet18") return 64;
   return static_cast<int64_t>(r.batch) * r.grad_accum;
 }
 
@@ -86,7 +86,7 @@ void printPlan(const ResourcePlan& p, int64_t budget, const TrainRequest& r) {
   const auto& s = p.settings;
   const auto& m = p.memory;
   const bool cuda = s.onCuda();
-  std::cout << "plan: " << r.method << " " << r.backbone << " at " << s.image_size << " px, batch " << s.batch << " x "
+  std::cout << "plan: " << methodName(r.method) << " " << r.backbone << " at " << s.image_size << " px, batch " << s.batch << " x "
             << s.grad_accum << " (effective " << s.batch * s.grad_accum << "), " << precisionName(s)
             << (s.checkpoint_backbone ? ", checkpointed backbone" : "") << (s.channels_last ? ", channels-last" : "")
             << (s.ema ? ", EMA" : "") << ", on " << s.device << (p.calibrated ? " (calibrated)" : " (uncalibrated)") << "\n";

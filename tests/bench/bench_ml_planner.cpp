@@ -44,7 +44,7 @@ struct Config {
 std::shared_ptr<MultiLabelModel> build(const Config& c) {
   torch::manual_seed(3);
   ModelSpec spec;
-  spec.method = c.method;
+  spec.method = parseMethod(c.method);
   spec.backbone = c.backbone;
   spec.num_classes = 80;
   spec.image_size = static_cast<int>(c.size);

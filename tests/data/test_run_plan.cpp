@@ -15,7 +15,7 @@ class TestRunPlan : public QObject {
  private Q_SLOTS:
   void settingsFollowTheRequest() {
     TrainRequest r;
-    r.method = "mlspl";
+    r.method = Method::MLSPL;
     r.loss = "role";
     r.labels = "single";
     r.backbone = "resnet50";
@@ -38,7 +38,7 @@ class TestRunPlan : public QObject {
   // A weights file that is not on this machine still plans the pretrained layout (frozen BN, frozen stem).
   void pretrainedLayoutWithoutTheFile() {
     TrainRequest r;
-    r.method = "q2l";
+    r.method = Method::Q2L;
     r.backbone = "resnet50";
     r.weights = "/not/here/r50.pt";
     r.resolveDefaults();
@@ -55,7 +55,7 @@ class TestRunPlan : public QObject {
 
   void resumeThatFits() {
     TrainRequest r;
-    r.method = "q2l";
+    r.method = Method::Q2L;
     r.backbone = "resnet50";
     r.weights = "r50.pt";
     r.device = "cuda";

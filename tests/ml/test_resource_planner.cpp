@@ -21,7 +21,7 @@ std::shared_ptr<MultiLabelModel> model(const std::string& method, const std::str
                                        bool frozen = false) {
   torch::manual_seed(5);
   ModelSpec spec;
-  spec.method = method;
+  spec.method = parseMethod(method);
   spec.backbone = backbone;
   spec.num_classes = classes;
   spec.image_size = 64;

@@ -25,7 +25,7 @@ struct MemoryPlanBar::Cache {
 
   std::shared_ptr<ResourcePlanner> plannerFor(const TrainRequest& r, int classes) {
     const auto spec = modelSpecFor(r, classes);
-    const std::string key = spec.method + "|" + spec.backbone + "|" + std::to_string(classes) + "|" +
+    const std::string key = std::string(methodName(spec.method)) + "|" + spec.backbone + "|" + std::to_string(classes) + "|" +
                             std::to_string(spec.small_q2l) + std::to_string(spec.frozen_bn) + std::to_string(spec.freeze_stem);
     std::lock_guard<std::mutex> lock(mutex);
     auto it = planners.find(key);
