@@ -35,6 +35,10 @@ std::vector<std::string> splitDots(const std::string& name) {
 TorchScriptBackbone::TorchScriptBackbone(const std::string& path, int64_t dry_run_size) : path_(path) {
   try {
     scripted_ = torch::jit::load(path, torch::kCPU);
+  } catch (const c10::Error& e) {
+    // Without LibTorch's C++ backtrace, so the CLI's error stays one line.
+    throw std::runtime_error("cannot load TorchScript backbone '" + path +
+                             "' (export it with torch.jit.script or torch.jit.trace): " + e.what_without_backtrace());
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot load TorchScript backbone '" + path +
                              "' (export it with torch.jit.script or torch.jit.trace): " + e.what());
