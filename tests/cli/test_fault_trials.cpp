@@ -287,6 +287,14 @@ class TestFaultTrials : public QObject {
     child.killNow();
     if (after_kill) after_kill();
     const QString run = runId(project, name);
+    if (value(project, "SELECT status FROM runs WHERE id = " + run) == "finished") {
+      // A random moment can fall after the run has finished but before the process exited (an idle machine
+      // trains these 3 epochs in about a second): the project must then simply be whole.
+      QCOMPARE(value(project, "PRAGMA integrity_check"), QString("ok"));
+      expectCheckpointFilesExist(project, run);
+      qInfo("%s: the kill came after the run had finished", qPrintable(name));
+      return;
+    }
     expectInterruptedRun(project, run);
     if (QTest::currentTestFailed()) return;
     const KillPoint killed = killPoint(project, run);
@@ -416,7 +424,7 @@ class TestFaultTrials : public QObject {
   void sigkillTrainingAtRandomMoments() {
     QRandomGenerator random(20261103);
     for (int trial = 0; trial < 2; ++trial) {
-      const int delay_ms = static_cast<int>(random.bounded(1500));
+      const int delay_ms = static_cast<int>(random.bounded(900));
       const QString name = QString("random-%1").arg(trial);
       std::optional<QElapsedTimer> started;
       killTrainingAndResume(name, [&](FaultChild& c, const QString&) {
