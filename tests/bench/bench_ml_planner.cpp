@@ -5,7 +5,8 @@
 // rules). The loader's prefetched batches are left out of both sides (batches come from memory here).
 // Targets: peak within +-10 %, step time within +-25 %.
 //
-//   bench_ml_planner [--quick] [--verbose] [--only SUBSTRING]
+//   bench_ml_planner [--quick] [--verbose] [--only SUBSTRING] [--plan-only]
+// --plan-only prints the predictions (with --verbose, itemised) without measuring.
 #include <torch/torch.h>
 
 #include <ATen/autocast_mode.h>
@@ -130,12 +131,13 @@ double percent(double predicted, double measured) { return 100.0 * (predicted / 
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false, verbose = false;
+  bool quick = false, verbose = false, plan_only = false;
   std::string only;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--quick") quick = true;
     else if (a == "--verbose") verbose = true;
+    else if (a == "--plan-only") plan_only = true;
     else if (a == "--only" && i + 1 < argc) only = argv[++i];
   }
   torch::set_num_threads(std::max(1, at::get_num_threads()));
@@ -173,7 +175,10 @@ int main(int argc, char** argv) {
     }
     model.reset();
     ProbeMeasurement m;
-    if (c.bf16) {
+    if (plan_only) {
+      m.peak_bytes = plan.peak_bytes;
+      m.step_seconds = plan.time.step_seconds;
+    } else if (c.bf16) {
       m = measureBf16(c, 3);
     } else {
       ProbeRequest r;
@@ -197,6 +202,11 @@ int main(int argc, char** argv) {
                   formatBytes(i.weights).c_str(), formatBytes(i.gradients).c_str(), formatBytes(i.optimizer_state).c_str(),
                   formatBytes(i.ema).c_str(), formatBytes(i.activations).c_str(), formatBytes(i.transient).c_str(),
                   plan.time.forward_gflop + plan.time.backward_gflop);
+      const auto& t = plan.time;
+      std::printf("    time: compute %.3f s at %.0f GFLOP/s, element-wise %.3f s, kernels %.3f s, optimizer %.3f s; "
+                  "measured %.0f GFLOP/s overall\n",
+                  t.compute_seconds, t.gflops_per_second, t.elementwise_seconds, t.overhead_seconds, t.optimizer_seconds,
+                  (t.forward_gflop + t.backward_gflop) / m.step_seconds);
     }
     std::fflush(stdout);
   }
