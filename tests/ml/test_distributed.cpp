@@ -127,7 +127,7 @@ int runWorker(const std::string& scenario_text, const std::string& out_dir) {
     GradientSyncOptions sync_options;
     sync_options.first_bucket_bytes = 64;
     sync_options.bucket_cap_bytes = 256;
-    GradientSync sync(*group, *net, sync_options);
+    GradientSync sync(*group, net->parameters(), net->buffers(), sync_options);
     auto optimizer = makeOptimizer(s.optimizer, net);
     const Data data = makeData();
     const int64_t micro = s.batch / s.accumulation;
@@ -465,7 +465,7 @@ class TestDistributed : public QObject {
     auto group = ProcessGroup::connect(LaunchConfig{});
     QCOMPARE(group->worldSize(), 1);
     Net net = makeNet(1);
-    GradientSync sync(*group, *net);
+    GradientSync sync(*group, net->parameters(), net->buffers());
     sync.beforeForward();
     const Data data = makeData();
     sync.backward(lossOf(net, data, {0, 1, 2, 3}));
