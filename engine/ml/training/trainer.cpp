@@ -60,7 +60,8 @@ void Trainer::Impl::fit(BatchSource& train, BatchSource* val, TrainResult& resul
   progress.start(completed_epochs * steps_per_epoch, opt.epochs * steps_per_epoch);
   const int run_epochs = linear_epochs + opt.epochs;
   message(MessageLevel::Info,
-          std::string(completed_epochs > 0 ? "resuming" : "training") + " on " + describeDevice(opt.device) + ": " +
+          std::string(completed_epochs > 0 ? "resuming" : "training") + " on " + describeDevice(opt.device) +
+              (replicas ? " x " + std::to_string(replicas->worldSize()) + " ranks (per rank)" : std::string()) + ": " +
               std::to_string(train.size()) + " samples, " + std::to_string(steps_per_epoch) +
               " steps per epoch, epochs " + std::to_string(linear_epochs + first_epoch) + "-" +
               std::to_string(run_epochs) + ", " +

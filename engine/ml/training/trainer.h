@@ -39,8 +39,8 @@ class Trainer {
   // and fitLinear() then shard the training source (BatchSource::setShard; each rank's source yields the
   // per-rank batch), synchronise the trained tensors (broadcast from rank 0, gradients averaged at every
   // optimizer update), agree on cancellation, AMP skips and NaN losses at every step, and validate on shards
-  // gathered back into source order, so metrics, best epoch, EMA and early stopping are the same on every
-  // rank. Only rank 0 writes checkpoints (and reports onCheckpoint). predict() and evaluate() stay local.
+  // (the validation source is split while validating and whole again afterwards) gathered back into source
+  // order, so metrics, best epoch, EMA and early stopping are the same on every rank. Only rank 0 writes checkpoints (and reports onCheckpoint). predict() and evaluate() stay local.
   // Collective failures throw mls::dist::DistributedError naming the rank at fault.
   void setReplicas(std::shared_ptr<ReplicaGroup> replicas);
 
