@@ -298,6 +298,31 @@ struct Ranks {
   }
 };
 
+// Peers that are never reached: enough for the checks fit() makes before its first collective.
+class UnreachedPeers : public ReplicaGroup {
+ public:
+  int rank() const override { return 0; }
+  int worldSize() const override { return 2; }
+  void attach(const std::vector<at::Tensor>&, const std::vector<at::Tensor>&) override { fail(); }
+  void beforeForward() override { fail(); }
+  void backward(const at::Tensor&, bool) override { fail(); }
+  bool anyRank(bool, const std::string&) override { fail(); }
+  at::Tensor gatherInDatasetOrder(const at::Tensor&, const std::vector<int64_t>&, int64_t, const std::string&) override {
+    fail();
+  }
+  void barrier(const std::string&) override { fail(); }
+
+ private:
+  [[noreturn]] static void fail() { throw std::logic_error("no peers in this test"); }
+};
+
+// A source without setShard (BatchSource's default).
+class WholeOnlySource : public TensorBatchSource {
+ public:
+  using TensorBatchSource::TensorBatchSource;
+  void setShard(const Shard& shard) override { BatchSource::setShard(shard); }
+};
+
 enum Slot { kInfo = 0, kLrs, kLosses, kMapsRaw, kMapsEma, kEstimates, kParams };
 
 // Largest parameter difference, and where. The key bias of attention (the middle third of in_proj_bias) is left
@@ -417,6 +442,22 @@ class TestDistributedTrainer : public QObject {
       QVERIFY(!std::isnan(value(rank0, kMapsRaw, 0)));
       QCOMPARE(value(rank0, kInfo, 2), value(reference, kInfo, 2));  // best epoch
     }
+  }
+
+  // A source that cannot be split is a TrainingError before any collective.
+  void unshardableSourceIsATrainingError() {
+    Scenario s;
+    const Data d = makeData();
+    Trainer trainer(makeModel(s, 0), optionsFor(s));
+    trainer.setReplicas(std::make_shared<UnreachedPeers>());
+    WholeOnlySource source(d.x, d.y, 4);
+    QString message;
+    try {
+      trainer.fit(source, nullptr);
+    } catch (const TrainingError& e) {
+      message = e.what();
+    }
+    QVERIFY2(message.startsWith("the training data cannot be split across 2 ranks"), qPrintable(message));
   }
 
   // Rank 1 alone is asked to stop (a SIGINT reaches the ranks at different moments): both stop at the same
