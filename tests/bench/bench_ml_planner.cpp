@@ -3,7 +3,8 @@
 // random images under the counting allocator (steady state: the second and later steps), and for bf16 rows a
 // step under CPU autocast (the trainer runs float32 on the CPU; those rows check the half-precision layer
 // rules). The loader's prefetched batches are left out of both sides (batches come from memory here).
-// Targets: peak within +-10 %, step time within +-25 %.
+// Targets: peak within +-10 %, step time within +-25 % (float32 rows: bf16 rows time CPU autocast, which the
+// trainer does not run).
 //
 //   bench_ml_planner [--quick] [--verbose] [--only SUBSTRING] [--plan-only]
 // --plan-only prints the predictions (with --verbose, itemised) without measuring.
@@ -158,7 +159,7 @@ int main(int argc, char** argv) {
       {"R101 Q2L-paper 448 b2 pretrained ckpt", "q2l", "resnet101", true, true, 448, 2, false, true},
   };
   std::printf("%-40s %11s %11s %7s %9s %9s %7s\n", "config", "pred peak", "meas peak", "err %", "pred s", "meas s", "err %");
-  int within_memory = 0, within_time = 0, rows = 0;
+  int within_memory = 0, within_time = 0, rows = 0, timed_rows = 0;
   for (const auto& c : configs) {
     if (!only.empty() && c.name.find(only) == std::string::npos) continue;
     if (quick && (c.backbone == "resnet101" || c.backbone == "resnet50")) continue;
@@ -193,7 +194,9 @@ int main(int argc, char** argv) {
     const double et = percent(plan.time.step_seconds, m.step_seconds);
     ++rows;
     within_memory += std::abs(em) <= 10.0;
-    within_time += std::abs(et) <= 25.0;
+    // bf16 rows: the trainer runs float32 on the CPU (autocast is CUDA's), so the plan's time is float32's
+    // while the measurement is CPU autocast's; their time is printed, not scored.
+    if (!c.bf16) ++timed_rows, within_time += std::abs(et) <= 25.0;
     std::printf("%-40s %11s %11s %+7.1f %9.3f %9.3f %+7.1f\n", c.name.c_str(), formatBytes(plan.peak_bytes).c_str(),
                 formatBytes(m.peak_bytes).c_str(), em, plan.time.step_seconds, m.step_seconds, et);
     if (verbose) {
@@ -210,7 +213,7 @@ int main(int argc, char** argv) {
     }
     std::fflush(stdout);
   }
-  std::printf("within +-10 %% peak: %d/%d, within +-25 %% step time: %d/%d (%d threads)\n", within_memory, rows, within_time,
-              rows, at::get_num_threads());
+  std::printf("within +-10 %% peak: %d/%d, within +-25 %% step time: %d/%d float32 rows (%d threads)\n", within_memory, rows,
+              within_time, timed_rows, at::get_num_threads());
   return 0;
 }
