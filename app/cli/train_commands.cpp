@@ -179,7 +179,12 @@ void addTrain(CLI::App& app, std::vector<std::string> argv) {
     // Ctrl-C: finish the current batch, keep the last checkpoint, mark the run cancelled. A data-parallel
     // worker does the same on SIGTERM (what torchrun, the launcher and SLURM send to stop it).
     std::signal(SIGINT, onInterrupt);
-    if (replicas) std::signal(SIGTERM, onInterrupt);
+    if (replicas) {
+      std::signal(SIGTERM, onInterrupt);
+      // A launcher killed outright leaves the workers' stderr pipes without a reader (its SIGTERM to them
+      // still arrives): a failed write must not end the rank before it has stopped with the others.
+      std::signal(SIGPIPE, SIG_IGN);
+    }
     TrainOutcome out;
     try {
       out = TrainingSession(*r, rank == 0 ? static_cast<TrainObserver*>(&printer) : &rank_printer, g_interrupt, replicas)

@@ -96,8 +96,8 @@ void runLinearPhase(MultiLabelModel& model, Trainer& trainer, TrainObserver* log
                     const CancelToken& cancel, const Sharding& shard, ReplicaGroup* replicas) {
   const int batch = shard.localBatch(phase.batch, "the LinearInit batch");
   say(log, MessageLevel::Info,
-      shard.world > 1 ? "LinearInit: caching frozen backbone features (each process caches the whole split)"
-                      : "LinearInit: caching frozen backbone features");
+      std::string("LinearInit: caching frozen backbone features") +
+          (shard.world > 1 ? " (every process caches the whole split: no faster than one process)" : ""));
   const auto device = model.parameters().front().device();
   auto extract = [&](const torch::Tensor& x) { return model.pooledFeatures(x.to(device)).cpu(); };
   const int cache_batch = std::max(r.batch, 32);
