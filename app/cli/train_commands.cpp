@@ -162,6 +162,12 @@ void addTrain(CLI::App& app, std::vector<std::string> argv) {
     const DistributedFlags& d = *dist_flags;
     if (d.launcher()) {
 #ifdef MLS_WITH_DISTRIBUTED
+      // The workers would refuse it too (the session's check, which also covers defaults and resumes), but
+      // only after starting up: say it at once.
+      const int world = d.nproc_per_node * d.nnodes;
+      if (r->batch > 0 && r->resume.empty() && r->batch % world != 0)
+        throw std::invalid_argument("--batch " + std::to_string(r->batch) + " is the global batch of " +
+                                    std::to_string(world) + " processes and must be a multiple of " + std::to_string(world));
       launchWorkers(d, argv);
       return;
 #else

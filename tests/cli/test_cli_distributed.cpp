@@ -296,7 +296,8 @@ class TestCliDistributed : public QObject {
     expectFinished(project, run, 12);
   }
 
-  // A --master-port someone listens on: one clear line at once, no run created.
+  // A --master-port someone listens on, or a --batch that 2 processes cannot share: one clear line at once,
+  // no run created.
   void portInUseIsOneClearLine() {
     const QString project = copyOfDemo();
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -315,6 +316,12 @@ class TestCliDistributed : public QObject {
     QVERIFY2(t.elapsed() < 15000, qPrintable(QString::number(t.elapsed())));
     QCOMPARE(value(project, "SELECT count(*) FROM runs"), QString("0"));
     ::close(fd);
+    // A global batch the processes cannot share evenly: refused before any worker starts.
+    auto args = trainArgs(project, "odd", {"--epochs", "1", "--nproc-per-node", "2"});
+    args[args.indexOf("--batch") + 1] = "7";
+    const auto r = expectCliError(args, "--batch 7 is the global batch of 2 processes and must be a multiple of 2", 60000);
+    QVERIFY2(!r.err.contains("launcher: started"), r.err.constData());
+    QCOMPARE(value(project, "SELECT count(*) FROM runs"), QString("0"));
   }
 
   // A worker whose master never appears fails within its --dist-timeout with one line naming the address.
