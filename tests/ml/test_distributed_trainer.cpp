@@ -8,6 +8,8 @@
 //    on both ranks; only rank 0 writes and reports checkpoints;
 //  - a checkpoint of 2 ranks resumes in 1 process and one of 1 process in 2 ranks, with the schedule at
 //    completed epochs x this run's updates per epoch;
+//  - the LinearInit phase (head on cached features) likewise, with its sharded validation;
+//  - cancellation on one rank stops both at the same step; a NaN loss on one rank fails both, naming it;
 //  - a killed rank ends the other with an error naming it, within the timeout.
 // Models without BatchNorm and without dropout: DDP normalises each rank's batch on its own (no SyncBatchNorm)
 // and dropout masks of 1 x 2b and 2 x b differ, so neither could match one process (test_distributed covers
@@ -77,7 +79,9 @@ struct Scenario {
   int accum = 1;
   double ema = 0;
   bool val = false;
-  int kill_at = -1;  // rank 1 kills itself after this global step
+  int kill_at = -1;    // rank 1 kills itself after this global step
+  int cancel_at = -1;  // rank 1 alone is asked to stop after this global step
+  bool nan = false;    // rank 1's training images are NaN
   std::string checkpoint_dir, resume;
 };
 
@@ -85,7 +89,7 @@ std::string encode(const Scenario& s) {
   return QStringList{QString::fromStdString(s.model), QString::number(s.batch), QString::number(s.epochs),
                      QString::number(s.accum), QString::number(s.ema), QString::number(s.val ? 1 : 0),
                      QString::number(s.kill_at), QString::fromStdString(s.checkpoint_dir),
-                     QString::fromStdString(s.resume)}
+                     QString::fromStdString(s.resume), QString::number(s.cancel_at), QString::number(s.nan ? 1 : 0)}
       .join('|')
       .toStdString();
 }
@@ -102,6 +106,8 @@ Scenario decode(const std::string& text) {
   s.kill_at = p.value(6).toInt();
   s.checkpoint_dir = p.value(7).toStdString();
   s.resume = p.value(8).toStdString();
+  s.cancel_at = p.value(9).toInt();
+  s.nan = p.value(10) == "1";
   return s;
 }
 
@@ -124,9 +130,11 @@ Data makeData() {
 }
 
 // Different initial weights on every rank: attaching must broadcast rank 0's.
+// The linear phase synchronises the head only (the backbone is not in its graph; the session builds it the
+// same way on every rank, and fit() broadcasts all of it): there every rank starts from the same model.
 std::shared_ptr<MultiLabelModel> makeModel(const Scenario& s, int rank) {
-  torch::manual_seed(100 + uint64_t(rank));
-  if (s.model == "role") return std::make_shared<MlsplClassifier>(std::make_shared<PlainCnn>(), kClasses);
+  torch::manual_seed(100 + uint64_t(s.model == "linear" ? 0 : rank));
+  if (s.model == "role" || s.model == "linear") return std::make_shared<MlsplClassifier>(std::make_shared<PlainCnn>(), kClasses);
   auto c = Q2LConfig::smallCpu(kClasses);
   c.transformer.d_model = 32;
   c.transformer.dim_feedforward = 64;
@@ -148,6 +156,8 @@ TrainerOptions optionsFor(const Scenario& s) {
   if (s.model == "role") {
     o.loss.kind = LossKind::ROLE;
     o.loss.expected_positives = 1.6;
+  } else if (s.model == "linear") {
+    o.loss.kind = LossKind::AN;
   } else {
     o.loss = LossConfig::q2lCoco();
   }
@@ -159,11 +169,13 @@ struct Recorder : TrainObserver {
   std::vector<std::string> messages;
   int checkpoints = 0;
   int rank = 0;
-  int kill_at = -1;
+  int kill_at = -1, cancel_at = -1;
+  CancelToken cancel;
   void onStep(const StepInfo& s) override {
     lrs.push_back(s.lr);
     losses.push_back(s.loss);
     if (rank == 1 && s.global_step == kill_at) std::raise(SIGKILL);
+    if (rank == 1 && s.global_step == cancel_at) cancel.request();
   }
   void onEpoch(const EpochInfo& e) override {
     maps_raw.push_back(e.val_map_raw);
@@ -177,17 +189,29 @@ struct Recorder : TrainObserver {
 // raw mAPs, EMA mAPs, estimates, parameters...].
 std::vector<torch::Tensor> train(const Scenario& s, const std::shared_ptr<ReplicaGroup>& replicas) {
   const int rank = replicas ? replicas->rank() : 0;
-  const Data d = makeData();
+  Data d = makeData();
+  if (s.nan && rank == 1) d.x.fill_(NAN);
   Recorder rec;
   rec.rank = rank;
   rec.kill_at = s.kill_at;
-  Trainer trainer(makeModel(s, rank), optionsFor(s), &rec);
+  rec.cancel_at = s.cancel_at;
+  Trainer trainer(makeModel(s, rank), optionsFor(s), &rec, rec.cancel);
   trainer.setReplicas(replicas);
   if (s.model == "role") trainer.setObservedLabels(d.observed);
   if (!s.resume.empty()) trainer.resumeFrom(s.resume);
-  TensorBatchSource train_src(d.x, s.model == "role" ? d.observed : d.y, s.batch, true, 5);
-  TensorBatchSource val_src(d.val_x, d.val_y, 4);
-  const auto result = trainer.fit(train_src, s.val ? &val_src : nullptr);
+  TrainResult result;
+  if (s.model == "linear") {
+    // LinearInit's phase on fixed pooled features: the head only, validated on shards.
+    torch::manual_seed(8);
+    const int64_t dim = trainer.model().pooledDim();
+    TensorBatchSource train_features(torch::randn({kTrainSize, dim}), d.y, s.batch, true, 5);
+    TensorBatchSource val_features(torch::randn({kValSize, dim}), d.val_y, 4);
+    trainer.fitLinear(train_features, &val_features, s.epochs, 2e-2);
+  } else {
+    TensorBatchSource train_src(d.x, s.model == "role" ? d.observed : d.y, s.batch, true, 5);
+    TensorBatchSource val_src(d.val_x, d.val_y, 4);
+    result = trainer.fit(train_src, s.val ? &val_src : nullptr);
+  }
   bool schedule_message = false;
   for (const auto& m : rec.messages) schedule_message |= m.find("the schedule continues at update") != std::string::npos;
   auto doubles = [](const std::vector<double>& v) { return torch::tensor(v, torch::kDouble); };
@@ -274,6 +298,31 @@ struct Ranks {
   }
 };
 
+// Peers that are never reached: enough for the checks fit() makes before its first collective.
+class UnreachedPeers : public ReplicaGroup {
+ public:
+  int rank() const override { return 0; }
+  int worldSize() const override { return 2; }
+  void attach(const std::vector<at::Tensor>&, const std::vector<at::Tensor>&) override { fail(); }
+  void beforeForward() override { fail(); }
+  void backward(const at::Tensor&, bool) override { fail(); }
+  bool anyRank(bool, const std::string&) override { fail(); }
+  at::Tensor gatherInDatasetOrder(const at::Tensor&, const std::vector<int64_t>&, int64_t, const std::string&) override {
+    fail();
+  }
+  void barrier(const std::string&) override { fail(); }
+
+ private:
+  [[noreturn]] static void fail() { throw std::logic_error("no peers in this test"); }
+};
+
+// A source without setShard (BatchSource's default).
+class WholeOnlySource : public TensorBatchSource {
+ public:
+  using TensorBatchSource::TensorBatchSource;
+  void setShard(const Shard& shard) override { BatchSource::setShard(shard); }
+};
+
 enum Slot { kInfo = 0, kLrs, kLosses, kMapsRaw, kMapsEma, kEstimates, kParams };
 
 // Largest parameter difference, and where. The key bias of attention (the middle third of in_proj_bias) is left
@@ -335,6 +384,7 @@ class TestDistributedTrainer : public QObject {
     QTest::newRow("Q2L ASL AdamW OneCycle, EMA, odd validation set") << "q2l" << 1 << 0.9 << true;
     QTest::newRow("Q2L, gradient accumulation 2") << "q2l" << 2 << 0.0 << false;
     QTest::newRow("MLSPL ROLE") << "role" << 1 << 0.0 << false;
+    QTest::newRow("LinearInit phase (head on features), odd validation set") << "linear" << 1 << 0.0 << true;
   }
 
   void twoRanksMatchOneProcessWithTwiceTheBatch() {
@@ -364,9 +414,11 @@ class TestDistributedTrainer : public QObject {
 
     // The ranks: the same weights, estimator, EMA (hence EMA mAP), losses and rates, bit for bit.
     QCOMPARE(firstDifference(rank0, rank1), -1);
-    QCOMPARE(value(rank0, kInfo, 1), double(s.epochs));  // rank 0 reported a checkpoint per epoch
-    QCOMPARE(value(rank1, kInfo, 1), 0.0);                // rank 1 none
-    QCOMPARE(QDir(checkpoints.path()).entryList({"epoch_*.pt"}).size(), s.epochs);
+    if (s.model != "linear") {  // the linear phase writes no checkpoints
+      QCOMPARE(value(rank0, kInfo, 1), double(s.epochs));  // rank 0 reported a checkpoint per epoch
+      QCOMPARE(value(rank1, kInfo, 1), 0.0);                // rank 1 none
+      QCOMPARE(QDir(checkpoints.path()).entryList({"epoch_*.pt"}).size(), s.epochs);
+    }
 
     // Against one process with the whole batch.
     QCOMPARE(rank0[kLrs].size(0), reference[kLrs].size(0));
@@ -386,8 +438,53 @@ class TestDistributedTrainer : public QObject {
       // Gathered in dataset order, padding dropped: the single-process mAP exactly, raw and EMA.
       QVERIFY(same(rank0[kMapsRaw], reference[kMapsRaw]));
       QVERIFY(same(rank0[kMapsEma], reference[kMapsEma]));
-      QVERIFY(!std::isnan(value(rank0, kMapsEma, 0)));
+      if (s.ema > 0) QVERIFY(!std::isnan(value(rank0, kMapsEma, 0)));
+      QVERIFY(!std::isnan(value(rank0, kMapsRaw, 0)));
       QCOMPARE(value(rank0, kInfo, 2), value(reference, kInfo, 2));  // best epoch
+    }
+  }
+
+  // A source that cannot be split is a TrainingError before any collective.
+  void unshardableSourceIsATrainingError() {
+    Scenario s;
+    const Data d = makeData();
+    Trainer trainer(makeModel(s, 0), optionsFor(s));
+    trainer.setReplicas(std::make_shared<UnreachedPeers>());
+    WholeOnlySource source(d.x, d.y, 4);
+    QString message;
+    try {
+      trainer.fit(source, nullptr);
+    } catch (const TrainingError& e) {
+      message = e.what();
+    }
+    QVERIFY2(message.startsWith("the training data cannot be split across 2 ranks"), qPrintable(message));
+  }
+
+  // Rank 1 alone is asked to stop (a SIGINT reaches the ranks at different moments): both stop at the same
+  // step, and both report a cancelled run.
+  void cancellationIsAgreed() {
+    Scenario s;
+    s.cancel_at = 3;
+    Ranks ranks;
+    ranks.start(s);
+    for (int r = 0; r < kWorld; ++r) QVERIFY2(ranks.finish(r, 120) == 0, qPrintable(ranks.errors(r)));
+    const auto rank0 = ranks.state(0), rank1 = ranks.state(1);
+    QCOMPARE(value(rank0, kInfo, 4), 1.0);
+    QCOMPARE(value(rank1, kInfo, 4), 1.0);
+    QCOMPARE(rank0[kLrs].size(0), int64_t(3));  // steps 1-3 reported; the 4th was dropped on both
+    QCOMPARE(firstDifference(rank0, rank1), -1);
+  }
+
+  // A NaN loss on rank 1 only: both ranks fail at the same step, naming rank 1.
+  void nanLossOnOneRankFailsAll() {
+    Scenario s;
+    s.nan = true;
+    Ranks ranks;
+    ranks.start(s);
+    for (int r = 0; r < kWorld; ++r) {
+      QCOMPARE(ranks.finish(r, 120), kWorkerFailed);
+      const auto message = ranks.errors(r);
+      QVERIFY2(message.contains("on rank 1 at epoch 1 step 1"), qPrintable(message));
     }
   }
 

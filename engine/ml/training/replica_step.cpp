@@ -41,9 +41,18 @@ StepAgreement agreeOnStep(ReplicaGroup& replicas, double loss, bool cancel_reque
   return agreed;
 }
 
+void shardForReplicas(BatchSource& source, const ReplicaGroup& replicas, const std::string& what) {
+  try {
+    source.setShard(Shard{replicas.rank(), replicas.worldSize()});
+  } catch (const std::logic_error& e) {
+    throw TrainingError("the " + what + " data cannot be split across " + std::to_string(replicas.worldSize()) +
+                        " ranks: " + e.what());
+  }
+}
+
 ValidationShard::ValidationShard(ReplicaGroup* replicas, BatchSource& source) : replicas_(replicas), source_(source) {
   if (!replicas_) return;
-  source_.setShard(Shard{replicas_->rank(), replicas_->worldSize()});
+  shardForReplicas(source_, *replicas_, "validation");
   dataset_size_ = source_.datasetSize();
 }
 

@@ -25,6 +25,10 @@ struct StepAgreement {
 };
 StepAgreement agreeOnStep(ReplicaGroup& replicas, double loss, bool cancel_requested);
 
+// This rank's share of `source` (BatchSource::setShard); TrainingError when the source cannot be split.
+// `what` ("training") names it in the message.
+void shardForReplicas(BatchSource& source, const ReplicaGroup& replicas, const std::string& what);
+
 // Shards `source` across the replicas for the scope (validation: the set in order, padded to equal
 // lengths), back to one shard afterwards, so predict() and evaluate() see the whole set again. A null
 // group leaves the source alone.

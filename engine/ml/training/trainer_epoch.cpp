@@ -191,7 +191,7 @@ Trainer::Impl::Validation Trainer::Impl::validate(BatchSource& val) {
 
 void Trainer::Impl::attachReplicas(bool head_only, BatchSource& train) {
   if (!replicas) return;
-  train.setShard(Shard{replicas->rank(), replicas->worldSize()});
+  shardForReplicas(train, *replicas, "training");
   const auto extra = estimator ? estimator->logits : torch::Tensor();
   if (head_only) {
     // The backbone is not in the linear phase's graph: the head (and the estimator) only.
