@@ -23,8 +23,6 @@
 #include <optional>
 
 #include "data/store/project_store.h"
-#include "data/training/run_plan.h"
-#include "ml/planning/resource_planner.h"
 #include "project_session.h"
 #include "train/curve_plot.h"
 #include "train/detached_runs.h"
@@ -32,6 +30,7 @@
 #include "train/run_curves.h"
 #include "train/runs_model.h"
 #include "train/memory_plan_bar.h"
+#include "train/oom_resume.h"
 #include "train/train_form.h"
 #include "train/training_worker.h"
 
@@ -85,11 +84,8 @@ TrainPanel::TrainPanel(ProjectSession* session, QWidget* parent) : QWidget(paren
   status_->setWordWrap(true);
   status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   status_->hide();  // shown while it has something to say
-  resume_fit_ = new QPushButton(tr("Resume with a configuration that fits"));
-  resume_fit_->setToolTip(tr("Continue this run from its last checkpoint with the resource planner's fastest "
-                             "configuration (batch x accumulation, mixed precision, checkpointing) that fits the device"));
-  resume_fit_->hide();
-  connect(resume_fit_, &QPushButton::clicked, this, [this] { resumeWithFittingConfiguration(); });
+  oom_resume_ = new OomResume(this);
+  connect(oom_resume_, &OomResume::resumeRequested, this, [this] { resumeWithFittingConfiguration(); });
 
   plot_ = new CurvePlot;
   runs_model_ = new RunsModel(this);
@@ -127,7 +123,7 @@ TrainPanel::TrainPanel(ProjectSession* session, QWidget* parent) : QWidget(paren
   layout->addLayout(buttons);
   layout->addWidget(progress_);
   layout->addWidget(status_);
-  layout->addWidget(resume_fit_, 0, Qt::AlignLeft);
+  layout->addWidget(oom_resume_->button(), 0, Qt::AlignLeft);
   layout->addWidget(split, 1);
 
   detached_ = new DetachedRuns(this);
@@ -241,6 +237,8 @@ void TrainPanel::setStatus(const QString& text, bool error) {
 
 int TrainPanel::backgroundRuns() const { return detached_->count(); }
 
+QPushButton* TrainPanel::resumeFitButton() const { return oom_resume_->button(); }
+
 QString TrainPanel::statusText() const { return status_->text(); }
 
 void TrainPanel::resetForProject() {
@@ -299,34 +297,21 @@ void TrainPanel::hideEvent(QHideEvent* event) {
 bool TrainPanel::start() { return startWith(form_->request()); }
 
 bool TrainPanel::resumeWithFittingConfiguration(qint64 budget_bytes) {
-  if (training_ || out_of_memory_run_ <= 0 || !session_ || !session_->isOpen()) return false;
-  TrainRequest fitted;
-  try {
-    const auto record = session_->store()->run(out_of_memory_run_);
-    if (!record) throw std::invalid_argument("the run is gone from the project");
-    auto stored = TrainRequest::fromJson(record->config);
-    stored.device = form_->request().device;  // where it trains now
-    const auto counts = session_->store()->counts();
-    PlanDataset data;
-    data.num_classes = static_cast<int>(counts.categories);
-    data.train_images = counts.train;
-    const qint64 budget = budget_bytes > 0 ? budget_bytes : deviceMemoryBytes(planSettingsFor(stored, data).device);
-    if (budget <= 0) throw std::invalid_argument("the device's memory is unknown here");
-    fitted = fittedResume(stored, out_of_memory_run_, data, budget);
-  } catch (const std::exception& e) {
-    addMessage(static_cast<int>(MessageLevel::Error), tr("Cannot resume with a configuration that fits: %1").arg(QString::fromStdString(e.what())));
+  if (training_ || oom_resume_->run() <= 0 || !session_ || !session_->isOpen()) return false;
+  QString error;
+  const auto fitted = oom_resume_->fittedRequest(*session_->store(), form_->request().device, budget_bytes, &error);
+  if (!fitted) {
+    addMessage(static_cast<int>(MessageLevel::Error), tr("Cannot resume with a configuration that fits: %1").arg(error));
     return false;
   }
-  addMessage(static_cast<int>(MessageLevel::Info),
-             tr("Resuming run %1 with %2").arg(out_of_memory_run_).arg(QString::fromStdString(trainFlagsFor(planSettingsFor(fitted, {})))));
-  resume_fit_->hide();
-  out_of_memory_run_ = 0;
-  return startWith(fitted);
+  addMessage(static_cast<int>(MessageLevel::Info), oom_resume_->describe(*fitted));
+  oom_resume_->clear();
+  return startWith(*fitted);
 }
 
 bool TrainPanel::startWith(const TrainRequest& request) {
   if (training_) return false;
-  resume_fit_->hide();  // a new start leaves the out-of-memory offer behind
+  oom_resume_->clear();  // a new start leaves the out-of-memory offer behind
   if (!session_ || !session_->isOpen()) {
     refuseStart(tr("open a project first"));
     return false;
@@ -486,10 +471,7 @@ void TrainPanel::onRunFinished(qint64 run_id, const QString& worker_status, cons
   const QString who = tr("Run %1").arg(run_label_.isEmpty() ? QStringLiteral("#%1").arg(run_id) : run_label_);
   if (status == QLatin1String(runStatusName(RunStatus::Failed))) {
     addMessage(static_cast<int>(MessageLevel::Error), tr("%1 failed: %2").arg(who, message));
-    if (message.contains(QLatin1String("out of memory")) && run_id > 0) {
-      out_of_memory_run_ = run_id;
-      resume_fit_->show();
-    }
+    oom_resume_->noteFailure(run_id, message);
     progress_->setFormat(tr("Failed"));
     setStatus(tr("%1 failed: %2").arg(who, message), true);
   } else {

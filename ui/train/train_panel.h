@@ -24,6 +24,7 @@ namespace mls {
 
 class CurvePlot;
 class DetachedRuns;
+class OomResume;
 class ProjectSession;
 class RunFollower;
 struct FollowUpdate;
@@ -52,7 +53,7 @@ class TrainPanel : public QWidget {
   QPushButton* startButton() const { return start_; }
   QPushButton* stopButton() const { return stop_; }
   // Shown after a run died of out-of-memory: resumes it with the resource planner's configuration that fits.
-  QPushButton* resumeFitButton() const { return resume_fit_; }
+  QPushButton* resumeFitButton() const;
   QToolButton* settingsButton() const { return settings_button_; }
   RunFollower* follower() const { return follower_; }
   QString statusText() const;
@@ -111,8 +112,7 @@ class TrainPanel : public QWidget {
   TrainForm* form_;
   QPushButton* start_;
   QPushButton* stop_;
-  QPushButton* resume_fit_;
-  qint64 out_of_memory_run_ = 0;  // the run resume_fit_ resumes
+  OomResume* oom_resume_;  // "Resume with a configuration that fits" after out-of-memory
   QProgressBar* progress_;
   QLabel* status_;
   CurvePlot* plot_;
