@@ -21,8 +21,10 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <utility>
 
 #include "data/store/project_store.h"
+#include "data/training/train_arguments.h"
 #include "project_session.h"
 #include "train/curve_plot.h"
 #include "train/detached_runs.h"
@@ -31,6 +33,7 @@
 #include "train/runs_model.h"
 #include "train/memory_plan_bar.h"
 #include "train/oom_resume.h"
+#include "train/process_run.h"
 #include "train/train_form.h"
 #include "train/training_worker.h"
 
@@ -66,7 +69,6 @@ TrainPanel::TrainPanel(ProjectSession* session, QWidget* parent) : QWidget(paren
   settings_button_->setArrowType(Qt::DownArrow);
   settings_button_->setToolTip(tr("Show or hide the training settings"));
   start_ = new QPushButton(tr("Start"));
-  start_->setToolTip(tr("Train with these settings on the open project"));
   stop_ = new QPushButton(tr("Stop"));
   stop_->setToolTip(tr("Stop after the current batch; the run is kept as cancelled"));
   auto* buttons = new QHBoxLayout;
@@ -142,6 +144,7 @@ TrainPanel::TrainPanel(ProjectSession* session, QWidget* parent) : QWidget(paren
 
   connect(settings_button_, &QToolButton::toggled, this, &TrainPanel::setSettingsVisible);
   connect(start_, &QPushButton::clicked, this, [this] { start(); });
+  connect(form_, &TrainForm::changed, this, &TrainPanel::updateButtons);  // batch vs processes
   connect(stop_, &QPushButton::clicked, this, &TrainPanel::stop);
   connect(runs_model_, &RunsModel::checkedChanged, this, [this](qint64 run_id, bool checked) {
     if (checked)
@@ -192,6 +195,13 @@ void TrainPanel::createWorker() {
 }
 
 void TrainPanel::shutdown() {
+  if (process_) {
+    // The window is closing: the run's end is recorded in the project, and nothing is drawn or announced.
+    ProcessRun* p = std::exchange(process_, nullptr);
+    p->blockSignals(true);
+    p->stopAndWait();
+    delete p;
+  }
   if (training_) worker_->cancel();
   thread_->quit();  // processed once a running train() has returned
   thread_->wait();
@@ -215,9 +225,15 @@ bool TrainPanel::stopAndWait(int timeout_ms) {
 
 bool TrainPanel::detachRun() {
   if (!training_) return false;
-  thread_->setParent(nullptr);
-  detached_->adopt(thread_, worker_, QFileInfo(run_project_).completeBaseName(), run_id_);
-  createWorker();  // worker_ changes: whatever the old one still sends is no longer drawn here
+  if (process_) {
+    detached_->adopt(process_, QFileInfo(run_project_).completeBaseName());
+    process_ = nullptr;  // whatever it still sends is no longer drawn here
+    follower_->setKeepPolling(false);
+  } else {
+    thread_->setParent(nullptr);
+    detached_->adopt(thread_, worker_, QFileInfo(run_project_).completeBaseName(), run_id_);
+    createWorker();  // worker_ changes: whatever the old one still sends is no longer drawn here
+  }
   training_ = false;
   stopping_ = false;
   Q_EMIT statusMessage(tr("Run %1 of %2 keeps training in the background")
@@ -309,8 +325,13 @@ bool TrainPanel::resumeWithFittingConfiguration(qint64 budget_bytes) {
   return startWith(*fitted);
 }
 
-bool TrainPanel::startWith(const TrainRequest& request) {
+QString TrainPanel::cliProgram() const {
+  return cli_program_.isEmpty() ? ProcessRun::defaultProgram() : cli_program_;
+}
+
+bool TrainPanel::startWith(const TrainRequest& request, int processes) {
   if (training_) return false;
+  if (processes < 0) processes = form_->processes();
   oom_resume_->clear();  // a new start leaves the out-of-memory offer behind
   if (!session_ || !session_->isOpen()) {
     refuseStart(tr("open a project first"));
@@ -324,6 +345,10 @@ bool TrainPanel::startWith(const TrainRequest& request) {
     if (check.resume.empty()) check.checkLossChoice();
   } catch (const std::exception& e) {
     refuseStart(QString::fromUtf8(e.what()));
+    return false;
+  }
+  if (processes > 1 && check.batch % processes != 0) {
+    refuseStart(tr("batch %1 does not split evenly over %2 processes").arg(check.batch).arg(processes));
     return false;
   }
   training_ = true;
@@ -349,10 +374,63 @@ bool TrainPanel::startWith(const TrainRequest& request) {
                  .arg(QString::fromLatin1(methodName(r.method)), QString::fromStdString(r.loss),
                       QString::fromStdString(r.labels), QString::fromStdString(r.backbone)));
   updateButtons();
-  if (!thread_->isRunning()) thread_->start();
-  QMetaObject::invokeMethod(worker_, [w = worker_, r] { w->train(r); }, Qt::QueuedConnection);
+  if (processes > 1) {
+    startProcessRun(r, processes);
+  } else {
+    if (!thread_->isRunning()) thread_->start();
+    QMetaObject::invokeMethod(worker_, [w = worker_, r] { w->train(r); }, Qt::QueuedConnection);
+  }
   Q_EMIT backgroundProgress(0, tr("Training: starting"));
   return true;
+}
+
+void TrainPanel::startProcessRun(const TrainRequest& request, int processes) {
+  TrainRequest r = request;
+  // Each rank trains on the GPU of its local rank ("cuda"); one chosen device would be shared by all.
+  if (r.device.rfind("cuda:", 0) == 0) r.device = "cuda";
+  QStringList args{QStringLiteral("train")};
+  for (const auto& a : trainArguments(r)) args << QString::fromStdString(a);
+  args << QStringLiteral("--nproc-per-node") << QString::number(processes);
+  const QString program = cliProgram();
+  std::vector<std::string> command{QFileInfo(program).fileName().toStdString()};
+  for (const auto& a : args) command.push_back(a.toStdString());
+  addMessage(static_cast<int>(MessageLevel::Info),
+             tr("%n processes: %1", "", processes).arg(QString::fromStdString(shellCommand(command))));
+  auto* p = new ProcessRun(this);
+  process_ = p;
+  process_curves_ = {};
+  process_drawn_ = {};
+  // Each handler checks that the run is still ours: a detached one no longer draws here.
+  connect(p, &ProcessRun::progress, this, [this, p](const ProgressInfo& info) { if (p == process_) onProgress(info); });
+  connect(p, &ProcessRun::message, this, [this, p](int level, const QString& t) { if (p == process_) onMessage(level, t); });
+  connect(p, &ProcessRun::runFinished, this, [this, p](qint64 id, const QString& status, const QString& text) {
+    if (p != process_) return;
+    process_ = nullptr;
+    p->deleteLater();
+    follower_->setKeepPolling(false);
+    if (id > 0 && run_id_ <= 0) onRunIdKnown(id);
+    if (id > 0 && session_ && session_->isOpen()) {
+      try {  // the rows recorded since the follower's last poll
+        process_curves_ = loadRunCurves(*session_->store(), id);
+        drawProcessRunCurves(process_curves_);
+      } catch (const std::exception&) {
+      }
+    }
+    onRunFinished(id, status, text);
+  });
+  p->start(program, args, run_project_, newest_run_at_start_);
+  follower_->setKeepPolling(true);  // drawn from the project, also while the tab is hidden
+  follower_->pollNow();
+}
+
+void TrainPanel::drawProcessRunCurves(const RunCurves& c) {
+  if (c.loss.size() > process_drawn_.loss)
+    plot_->addLossPoints(c.loss_steps.mid(process_drawn_.loss), c.loss.mid(process_drawn_.loss));
+  for (int i = process_drawn_.map_raw; i < c.map_raw.size(); ++i)
+    plot_->addEpoch(static_cast<int>(c.raw_epochs[i]), c.map_raw[i], NAN);
+  for (int i = process_drawn_.map_ema; i < c.map_ema.size(); ++i)
+    plot_->addEpoch(static_cast<int>(c.ema_epochs[i]), NAN, c.map_ema[i]);
+  process_drawn_ = {static_cast<int>(c.loss.size()), static_cast<int>(c.map_raw.size()), static_cast<int>(c.map_ema.size())};
 }
 
 void TrainPanel::refuseStart(const QString& reason) {
@@ -366,7 +444,10 @@ void TrainPanel::refuseStart(const QString& reason) {
 void TrainPanel::stop() {
   if (!training_ || stopping_) return;
   stopping_ = true;
-  worker_->cancel();
+  if (process_)
+    process_->stop();  // SIGINT to the launcher: every rank stops after its step; again if it takes too long
+  else
+    worker_->cancel();
   addMessage(static_cast<int>(MessageLevel::Info), tr("Stopping after the current batch…"));
   progress_->setFormat(tr("Stopping…"));
   updateButtons();
@@ -544,9 +625,25 @@ void TrainPanel::onFollowUpdate(const FollowUpdate& u) {
     runs_model_->setRuns(u.runs);
     syncOverlays();
   }
+  if (process_) {
+    // Our run in child processes: the first run that appeared since the start, drawn live from its records.
+    if (run_id_ <= 0) {
+      qint64 first = 0;
+      for (auto it = u.metrics.constBegin(); it != u.metrics.constEnd(); ++it)
+        if (isOwnRun(it.key()) && (first == 0 || it.key() < first)) first = it.key();
+      if (first > 0) {
+        process_->setRunId(first);
+        onRunIdKnown(first);
+      }
+    }
+    if (run_id_ > 0 && u.metrics.contains(run_id_)) {
+      for (const auto& m : u.metrics.value(run_id_)) appendRunMetric(process_curves_, m);
+      drawProcessRunCurves(process_curves_);
+    }
+  }
   for (auto it = u.metrics.constBegin(); it != u.metrics.constEnd(); ++it) {
     const qint64 id = it.key();
-    if (isOwnRun(id) || id == plot_->liveRunId()) continue;  // drawn live by our own worker
+    if (isOwnRun(id) || id == plot_->liveRunId()) continue;  // drawn live by our own worker or process run
     const bool first = !followed_.contains(id);
     RunCurves& curves = followed_[id];
     for (const auto& m : it.value()) appendRunMetric(curves, m);
@@ -578,7 +675,10 @@ void TrainPanel::addMessage(int level, const QString& text) {
 
 void TrainPanel::updateButtons() {
   const bool open = session_ && session_->isOpen();
-  start_->setEnabled(open && !training_);
+  // The Start button says why the processes cannot take this batch.
+  const QString problem = form_->processesProblem();
+  start_->setEnabled(open && !training_ && problem.isEmpty());
+  start_->setToolTip(problem.isEmpty() ? tr("Train with these settings on the open project") : problem);
   stop_->setEnabled(training_ && !stopping_);
   form_->setEnabled(!training_);
 }
