@@ -17,7 +17,9 @@ void registerDataCommands(CLI::App& app);     // import-coco, single-positive, i
 
 // mlstudio-cli-torch
 void registerDemoCommand(CLI::App& app);      // demo (OpenCV)
-void registerTrainCommands(CLI::App& app);    // train, eval, predict
+// train, eval, predict; `train` starts its data-parallel workers with this command line (minus the
+// launcher flags).
+void registerTrainCommands(CLI::App& app, int argc, char** argv);
 void registerPlanCommand(CLI::App& app);      // plan (resource planner)
 void registerWeightsCommands(CLI::App& app);  // export-weights
 

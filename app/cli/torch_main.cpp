@@ -8,7 +8,7 @@ int main(int argc, char** argv) {
                "runs them here)."};
   app.require_subcommand(1);
   mls::cli::registerDemoCommand(app);
-  mls::cli::registerTrainCommands(app);
+  mls::cli::registerTrainCommands(app, argc, argv);
   mls::cli::registerPlanCommand(app);
   mls::cli::registerWeightsCommands(app);
   return mls::cli::runCliApp(app, argc, argv);

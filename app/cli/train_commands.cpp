@@ -16,6 +16,7 @@
 
 #include "commands.h"
 #include "csv_matrix.h"
+#include "dist_launch.h"
 #include "train_flags.h"
 #include "data/render/attention_overlay.h"
 #include "data/store/project_store.h"
@@ -23,6 +24,11 @@
 #include "data/training/training_session.h"
 #include "ml/loss_kind.h"
 #include "ml/metrics.h"
+#include "ml/training/replica_group.h"
+#ifdef MLS_WITH_DISTRIBUTED
+#include "ml/distributed/launch_env.h"
+#include "ml/distributed/replicas.h"
+#endif
 
 namespace mls::cli {
 
@@ -108,17 +114,94 @@ class ProgressPrinter : public TrainObserver {
   int64_t phase_steps_ = 0;
 };
 
-void addTrain(CLI::App& app) {
+// Ranks > 0 of a data-parallel run: their warnings and errors only (rank 0 reports the run), each line
+// prefixed with the rank unless our launcher, which prefixes their lines itself, started them.
+class RankPrinter : public TrainObserver {
+ public:
+  explicit RankPrinter(int rank) : prefix_(std::getenv(kLaunchedByVariable) ? "" : "rank " + std::to_string(rank) + ": ") {}
+  void onMessage(MessageLevel level, const std::string& text) override {
+    if (level == MessageLevel::Info) return;
+    progressLine(prefix_ + (level == MessageLevel::Error ? "error: " : "warning: ") + text, true);
+  }
+
+ private:
+  std::string prefix_;
+};
+
+// A worker of a data-parallel run (started by our launcher, torchrun or srun): its place in the run from the
+// environment, connected to the others. Null for a single process.
+std::shared_ptr<ReplicaGroup> joinReplicas(const DistributedFlags& d, TrainRequest& r) {
+#ifdef MLS_WITH_DISTRIBUTED
+  dist::LaunchFlags launch;
+  if (d.timeout_option->count() > 0) launch.timeout_seconds = d.timeout_seconds;
+  const dist::LaunchConfig config = dist::resolveLaunch(launch);
+  if (!config.distributed()) return nullptr;
+  // One GPU per local rank, as torchrun's LOCAL_RANK means (an explicit cuda:N stays as asked).
+  if (r.device == "cuda" || (r.device == "auto" && torch::cuda::is_available()))
+    r.device = "cuda:" + std::to_string(config.local_rank);
+  return dist::connectReplicas(config);
+#else
+  (void)d;
+  (void)r;
+  const char* world = std::getenv("WORLD_SIZE");
+  if ((world && std::atoi(world) > 1) || (std::getenv("SLURM_NTASKS") && std::atoi(std::getenv("SLURM_NTASKS")) > 1))
+    throw std::runtime_error("this build has no data-parallel training (built without c10d's Gloo headers), but the "
+                             "environment describes several processes (WORLD_SIZE / SLURM_NTASKS)");
+  return nullptr;
+#endif
+}
+
+void addTrain(CLI::App& app, std::vector<std::string> argv) {
   auto* cmd = app.add_subcommand("train", "Train a Query2Label, single-positive (MLSPL) or hybrid model on a project");
   const TrainFlags flags = addTrainFlags(cmd);
   flags.project->required();
+  const auto dist_flags = addDistributedFlags(cmd);
   const auto r = flags.request;
-  cmd->callback([flags, r] {
+  cmd->callback([flags, r, dist_flags, argv] {
     finishTrainFlags(flags);  // before a run is created or resumed
+    const DistributedFlags& d = *dist_flags;
+    if (d.launcher()) {
+#ifdef MLS_WITH_DISTRIBUTED
+      // The workers would refuse it too (the session's check, which also covers defaults and resumes), but
+      // only after starting up: say it at once.
+      const int world = d.nproc_per_node * d.nnodes;
+      if (r->batch > 0 && r->resume.empty() && r->batch % world != 0)
+        throw std::invalid_argument("--batch " + std::to_string(r->batch) + " is the global batch of " +
+                                    std::to_string(world) + " processes and must be a multiple of " + std::to_string(world));
+      launchWorkers(d, argv);
+      return;
+#else
+      throw std::runtime_error("this build has no data-parallel training (built without c10d's Gloo headers)");
+#endif
+    }
+    for (const auto* o : {d.node_rank_option, d.master_addr_option, d.master_port_option})
+      if (o->count() > 0)
+        throw std::invalid_argument(o->get_name() + " is a launcher flag: give it with --nproc-per-node > 1 or --nnodes > 1 "
+                                    "(torchrun and srun set MASTER_ADDR / MASTER_PORT for their workers)");
+    std::shared_ptr<ReplicaGroup> replicas = joinReplicas(d, *r);
+    const int rank = replicas ? replicas->rank() : 0;
     ProgressPrinter printer;
-    // Ctrl-C: finish the current batch, keep the last checkpoint, mark the run cancelled.
+    RankPrinter rank_printer(rank);
+    // Ctrl-C: finish the current batch, keep the last checkpoint, mark the run cancelled. A data-parallel
+    // worker does the same on SIGTERM (what torchrun, the launcher and SLURM send to stop it).
     std::signal(SIGINT, onInterrupt);
-    const TrainOutcome out = TrainingSession(*r, &printer, g_interrupt).run();
+    if (replicas) {
+      std::signal(SIGTERM, onInterrupt);
+      // A launcher killed outright leaves the workers' stderr pipes without a reader (its SIGTERM to them
+      // still arrives): a failed write must not end the rank before it has stopped with the others.
+      std::signal(SIGPIPE, SIG_IGN);
+    }
+    TrainOutcome out;
+    try {
+      out = TrainingSession(*r, rank == 0 ? static_cast<TrainObserver*>(&printer) : &rank_printer, g_interrupt, replicas)
+                .run();
+    } catch (const std::exception& e) {
+      // Under torchrun or srun every rank's error reaches the same terminal: say whose it is.
+      if (rank > 0 && !std::getenv(kLaunchedByVariable))
+        throw std::runtime_error("rank " + std::to_string(rank) + ": " + e.what());
+      throw;
+    }
+    if (rank > 0) return;  // rank 0 prints the result
     nlohmann::json j = {{"run", out.run_id},
                         {"epochs", out.epochs},
                         {"best_val_map", jsonNumber(out.best_val_map)},
@@ -256,8 +339,8 @@ void addPredict(CLI::App& app) {
 
 }  // namespace
 
-void registerTrainCommands(CLI::App& app) {
-  addTrain(app);
+void registerTrainCommands(CLI::App& app, int argc, char** argv) {
+  addTrain(app, std::vector<std::string>(argv, argv + argc));
   addEval(app);
   addPredict(app);
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <numeric>
 #include <optional>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -17,6 +18,12 @@ struct Batch {
   torch::Tensor indices;  // (B,) int64 dataset indices (ROLE's estimator is indexed by these)
 };
 
+// This process's part of a data-parallel run: rank `rank` of `world_size` (ml/shard.h splits the data).
+struct Shard {
+  int rank = 0;
+  int world_size = 1;
+};
+
 class BatchSource {
  public:
   virtual ~BatchSource() = default;
@@ -25,6 +32,13 @@ class BatchSource {
   virtual void startEpoch(int epoch) = 0;      // reshuffles (train) deterministically from seed+epoch
   virtual std::optional<Batch> next() = 0;     // nullopt at epoch end
   virtual int64_t skippedSamples() const { return 0; }  // corrupt/missing images skipped so far
+  // From the next startEpoch() on, yield only this rank's share of every epoch, with
+  // torch.utils.data.DistributedSampler's split (ml/shard.h): the epoch's whole order (shuffled or not),
+  // padded by wrapping to a multiple of world_size, every world_size-th sample starting at rank. size()
+  // becomes the shard's length. Sources that cannot be sharded throw std::logic_error for world_size > 1.
+  virtual void setShard(const Shard& shard);
+  // Samples of one epoch before sharding (size() of the unsharded source).
+  virtual int64_t datasetSize() const { return size(); }
 };
 
 // SplitMix64 (Steele, Lea & Flood 2014): tiny and fully specified, so shuffles and augmentations are
@@ -61,6 +75,10 @@ class DeterministicRng {
   }
   uint64_t state_;
 };
+
+inline void BatchSource::setShard(const Shard& shard) {
+  if (shard.world_size > 1) throw std::logic_error("this batch source cannot be split across ranks");
+}
 
 // Sample order of one epoch: 0..n-1, or a Fisher-Yates permutation fixed by (seed, epoch).
 inline std::vector<int64_t> epochOrder(int64_t n, bool shuffle, uint64_t seed, int epoch) {

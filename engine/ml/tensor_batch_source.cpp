@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "ml/shard.h"
+
 namespace mls {
 
 TensorBatchSource::TensorBatchSource(torch::Tensor inputs, torch::Tensor targets, int64_t batch_size,
@@ -36,8 +38,16 @@ void TensorBatchSource::setHorizontalFlip(bool enabled) {
 
 void TensorBatchSource::setDropLast(bool enabled) { drop_last_ = enabled; }
 
+void TensorBatchSource::setShard(const Shard& shard) {
+  checkShard(shard);
+  shard_ = shard;
+  started_ = false;  // the next batch starts an epoch with the new split
+}
+
+int64_t TensorBatchSource::datasetSize() const { return inputs_.size(0); }
+
 int64_t TensorBatchSource::size() const {
-  const int64_t n = inputs_.size(0);
+  const int64_t n = shardLength(inputs_.size(0), shard_.world_size);
   return drop_last_ ? (n / batch_size_) * batch_size_ : n;
 }
 
@@ -45,7 +55,7 @@ int64_t TensorBatchSource::numClasses() const { return targets_.size(1); }
 
 void TensorBatchSource::startEpoch(int epoch) {
   epoch_ = epoch;
-  order_ = epochOrder(inputs_.size(0), shuffle_, seed_, epoch);
+  order_ = shardOf(epochOrder(inputs_.size(0), shuffle_, seed_, epoch), shard_);
   cursor_ = 0;
   started_ = true;
 }

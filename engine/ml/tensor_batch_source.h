@@ -19,6 +19,10 @@ class TensorBatchSource : public BatchSource {
   // Drop the last incomplete batch (the official Q2L loader does this for training).
   void setDropLast(bool enabled);
 
+  // Training (shuffled) sources split the seeded shuffle of the whole set, others the set in order
+  // (ml/shard.h). size() is then the shard's length.
+  void setShard(const Shard& shard) override;
+  int64_t datasetSize() const override;
   int64_t size() const override;
   int64_t numClasses() const override;
   void startEpoch(int epoch) override;
@@ -33,6 +37,7 @@ class TensorBatchSource : public BatchSource {
   uint64_t seed_;
   bool flip_ = false;
   bool drop_last_ = false;
+  Shard shard_;
   int epoch_ = 0;
   bool started_ = false;
   std::vector<int64_t> order_;

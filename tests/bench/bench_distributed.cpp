@@ -58,7 +58,7 @@ int runRank(const Options& o) {
   auto group = mls::dist::ProcessGroup::connect(config);
   torch::manual_seed(0);
   auto model = makeModel(o);
-  mls::dist::GradientSync sync(*group, *model);
+  mls::dist::GradientSync sync(*group, model->parameters(), model->buffers());
   torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(1e-3).momentum(0.9));
   const auto input = torch::randn({o.batch, o.width});
 

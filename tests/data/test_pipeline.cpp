@@ -7,6 +7,7 @@
 #include "data/pipeline/image_transforms.h"
 #include "data/pipeline/rand_augment.h"
 #include "data/pipeline/sample_pipeline.h"
+#include "ml/shard.h"
 #include "ml/tensor_batch_source.h"
 
 #include <opencv2/core.hpp>
@@ -480,6 +481,47 @@ class TestPipeline : public QObject {
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, TensorBatchSource(images, targets.narrow(0, 0, 9), 4));
     TensorBatchSource features(torch::zeros({4, 7}), torch::zeros({4, 2}), 3);
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, features.setHorizontalFlip(true));
+  }
+
+  // setShard: torch DistributedSampler's split of the epoch's order, the same for images and tensors. 10 samples
+  // over 3 ranks: 4 each (2 padding entries wrap to the order's start); the ranks together cover every sample,
+  // and ranks' step s together are step s of one process with a 3x larger batch.
+  void shardsSplitTheEpochOrder() {
+    const int n = 10, world = 3;
+    auto samples = noiseSamples(n);
+    auto images = torch::arange(n, torch::kFloat).reshape({n, 1});
+    auto targets = torch::zeros({n, 4});
+    for (bool shuffle : {true, false}) {
+      const auto order = epochOrder(n, shuffle, 11, 1);
+      std::vector<int64_t> covered;
+      for (int r = 0; r < world; ++r) {
+        ImageBatchSource image_source(samples, 16, 2, shuffle, AugmentationOptions{}, 11, 1, 2);
+        TensorBatchSource tensor_source(images, targets, 2, shuffle, 11);
+        image_source.setShard({r, world});
+        tensor_source.setShard({r, world});
+        QCOMPARE(image_source.size(), int64_t(4));
+        QCOMPARE(tensor_source.size(), int64_t(4));
+        QCOMPARE(tensor_source.datasetSize(), int64_t(n));
+        const auto from_images = seenIndices(drain(image_source, 1));
+        const auto from_tensors = seenIndices(drain(tensor_source, 1));
+        QCOMPARE(from_images, from_tensors);
+        std::vector<int64_t> expected;
+        for (int slot = 0; slot < 4; ++slot) expected.push_back(order[size_t((slot * world + r) % n)]);
+        QCOMPARE(from_images, expected);
+        QCOMPARE(shardOf(order, {r, world}), expected);
+        covered.insert(covered.end(), from_images.begin(), from_images.end());
+      }
+      std::sort(covered.begin(), covered.end());
+      covered.erase(std::unique(covered.begin(), covered.end()), covered.end());
+      QCOMPARE(covered.size(), size_t(n));
+    }
+    TensorBatchSource whole(images, targets, 4);
+    whole.setShard({1, 2});
+    whole.setShard({});  // back to one shard
+    QCOMPARE(whole.size(), int64_t(n));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, whole.setShard({2, 2}));
+    QCOMPARE(shardPositions(5, {1, 2}), (std::vector<int64_t>{1, 3, 0}));
+    QCOMPARE(shardLength(5, 2, true), int64_t(2));
   }
 
   void featureCache() {

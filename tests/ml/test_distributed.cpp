@@ -3,6 +3,7 @@
 //  - 2 ranks x batch b == 1 process x batch 2b after k SGD / Adam steps, also with gradient accumulation;
 //  - the ranks end bit-identical (same averaged gradients), BatchNorm statistics follow rank 0 as in torch DDP;
 //  - sharded validation scores gathered in dataset order equal the single-process scores (and so the mAP);
+//  - a parameter missing from one rank's graph does not hang its bucket: it counts as zero (or as what accumulated);
 //  - a killed or hung rank ends the other with an error naming it, within the timeout; a port in use or an
 //    unreachable master is a clear error.
 #include <torch/torch.h>
@@ -127,7 +128,7 @@ int runWorker(const std::string& scenario_text, const std::string& out_dir) {
     GradientSyncOptions sync_options;
     sync_options.first_bucket_bytes = 64;
     sync_options.bucket_cap_bytes = 256;
-    GradientSync sync(*group, *net, sync_options);
+    GradientSync sync(*group, net->parameters(), net->buffers(), sync_options);
     auto optimizer = makeOptimizer(s.optimizer, net);
     const Data data = makeData();
     const int64_t micro = s.batch / s.accumulation;
@@ -167,11 +168,35 @@ int runWorker(const std::string& scenario_text, const std::string& out_dir) {
     const bool inf_agreed = sync.anyRankFoundInf(rank == 1);
     const bool clean_agreed = sync.anyRankFoundInf(false);
 
+    // Parameters outside a rank's graph in the synced backward (DDP's find_unused_parameters): their buckets
+    // must still complete, in order, with the accumulated gradient or zeros. One bucket each (b first).
+    torch::Tensor unused_grads;
+    auto a = torch::ones({3}, torch::requires_grad());
+    auto b = torch::ones({2}, torch::requires_grad());
+    GradientSyncOptions one_each;
+    one_each.first_bucket_bytes = 4;
+    one_each.bucket_cap_bytes = 4;
+    GradientSync unused_sync(*group, {a, b}, {}, one_each);
+    {
+      torch::AutoGradMode grad_on(true);
+      // Rank 1 leaves b out: a = (2 + 5) / 2, b = (3 + 0) / 2.
+      unused_sync.backward(rank == 0 ? 2 * a.sum() + 3 * b.sum() : 5 * a.sum(), true);
+      unused_grads = torch::cat({a.grad(), b.grad()}).clone();
+      a.mutable_grad().zero_();
+      b.mutable_grad().zero_();
+      // Accumulated: each rank used the parameter missing from its synced micro-batch in the earlier one:
+      // a = (1 + 1) / 2, b = (1 + 4) / 2.
+      unused_sync.backward(rank == 0 ? a.sum() : 4 * b.sum(), false);
+      unused_sync.backward(rank == 0 ? b.sum() : a.sum(), true);
+      unused_grads = torch::cat({unused_grads, a.grad(), b.grad()});
+    }
+
     std::vector<torch::Tensor> state;
     for (const auto& p : net->parameters()) state.push_back(p.detach().clone());
     for (const auto& b : net->buffers()) state.push_back(b.clone());
     state.push_back(scores);
     state.push_back(torch::tensor({int64_t(inf_agreed), int64_t(clean_agreed)}));
+    state.push_back(unused_grads);
     state.push_back(torch::tensor(sync.bucketBytes(), torch::kLong));
     torch::save(state, out_dir + "/rank" + std::to_string(rank) + ".pt");
     group->barrier("final barrier");  // rank 0 hosts the store: it leaves last
@@ -332,7 +357,7 @@ class TestDistributed : public QObject {
     const auto rank0 = ranks.state(0), rank1 = ranks.state(1);
     const auto reference = referenceRun(s);
     const size_t params = 5, buffers = 3;  // fc1 w; bn w,b; fc2 w,b | running mean, var, batches tracked
-    QCOMPARE(rank0.size(), params + buffers + 3);
+    QCOMPARE(rank0.size(), params + buffers + 4);
 
     // Same averaged gradients on both ranks: identical parameters, bit for bit (and rank 0's buffers).
     for (size_t i = 0; i < params + buffers; ++i) QVERIFY(torch::equal(rank0[i], rank1[i]));
@@ -364,6 +389,11 @@ class TestDistributed : public QObject {
       QCOMPARE(flags[0].item<int64_t>(), int64_t(1));
       QCOMPARE(flags[1].item<int64_t>(), int64_t(0));
     }
+
+    // A parameter without a gradient on one rank in the synced backward: zeros (or what accumulated) there.
+    const auto expected_unused = torch::tensor({3.5f, 3.5f, 3.5f, 1.5f, 1.5f, 1.0f, 1.0f, 1.0f, 2.5f, 2.5f});
+    QVERIFY(torch::equal(rank0[params + buffers + 2], expected_unused));
+    QVERIFY(torch::equal(rank1[params + buffers + 2], expected_unused));
 
     // Buckets in reverse parameter order: {fc2 bias + weight: 20 + 640 B >= 64}, {bn bias + weight: 256 B},
     // {fc1 weight: 1536 B}.
@@ -465,7 +495,7 @@ class TestDistributed : public QObject {
     auto group = ProcessGroup::connect(LaunchConfig{});
     QCOMPARE(group->worldSize(), 1);
     Net net = makeNet(1);
-    GradientSync sync(*group, *net);
+    GradientSync sync(*group, net->parameters(), net->buffers());
     sync.beforeForward();
     const Data data = makeData();
     sync.backward(lossOf(net, data, {0, 1, 2, 3}));

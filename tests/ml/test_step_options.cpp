@@ -202,6 +202,28 @@ class TestStepOptions : public QObject {
     QVERIFY(!currentCudaAutocast().enabled);
   }
 
+  // CPU autocast too (as torch.utils.checkpoint): a bf16 forward recomputed in float32 would meet bf16
+  // activations and float32 biases ("Input type (c10::BFloat16) and bias type (float) should be the same").
+  void recomputationUsesTheForwardCpuAutocastState() {
+    torch::nn::Conv2d conv(torch::nn::Conv2dOptions(3, 3, 3));
+    std::vector<bool> seen;
+    const SegmentForward f = [&](const torch::Tensor& t) {
+      seen.push_back(currentAutocast(c10::DeviceType::CPU).enabled);
+      return conv->forward(t);
+    };
+    const auto x = torch::randn({2, 3, 8, 8});
+    torch::Tensor out;
+    {
+      AutocastStateGuard cpu_bf16({true, c10::ScalarType::BFloat16}, c10::DeviceType::CPU);
+      out = checkpointSegment({conv.ptr().get()}, f, conv->forward(x));
+    }
+    QCOMPARE(out.scalar_type(), c10::ScalarType::BFloat16);
+    out.to(torch::kFloat).sum().backward();  // outside autocast, as the trainer's backward
+    QCOMPARE(seen, (std::vector<bool>{true, true}));
+    QVERIFY(conv->weight.grad().defined());
+    QVERIFY(!currentAutocast(c10::DeviceType::CPU).enabled);
+  }
+
   void checkpointingIsAPlainForwardOutsideTraining() {
     auto [plain, checkpointed] = twins("resnet18", false);
     plain->eval();

@@ -2,6 +2,7 @@
 
 #include "data/pipeline/image_decoder.h"
 #include "data/pipeline/sample_pipeline.h"
+#include "ml/shard.h"
 
 #include <opencv2/core.hpp>
 #include <torch/torch.h>
@@ -33,6 +34,7 @@ struct ImageBatchSource::Impl {
   int workers = 0;
   int prefetch = 1;
   bool drop_last = false;
+  Shard shard;
   bool cuda_available = false;
   int64_t num_classes = 0;
 
@@ -149,7 +151,7 @@ struct ImageBatchSource::Impl {
   }
 
   int64_t samplesPerEpoch() const {
-    const auto n = static_cast<int64_t>(samples.size());
+    const int64_t n = shardLength(static_cast<int64_t>(samples.size()), shard.world_size);
     return drop_last ? (n / batch_size) * batch_size : n;
   }
 
@@ -159,7 +161,7 @@ struct ImageBatchSource::Impl {
       std::lock_guard<std::mutex> lock(mutex);
       epoch = new_epoch;
       epoch_samples = samplesPerEpoch();
-      order = epochOrder(static_cast<int64_t>(samples.size()), shuffle, seed, new_epoch);
+      order = shardOf(epochOrder(static_cast<int64_t>(samples.size()), shuffle, seed, new_epoch), shard);
       num_batches = (epoch_samples + batch_size - 1) / batch_size;
       next_to_build = 0;
       next_to_hand_out = 0;
@@ -227,6 +229,14 @@ ImageBatchSource::~ImageBatchSource() { impl_->stopWorkers(); }
 
 void ImageBatchSource::setDropLast(bool enabled) { impl_->drop_last = enabled; }
 
+void ImageBatchSource::setShard(const Shard& shard) {
+  checkShard(shard);
+  impl_->stopWorkers();
+  impl_->shard = shard;
+  impl_->started = false;
+}
+
+int64_t ImageBatchSource::datasetSize() const { return static_cast<int64_t>(impl_->samples.size()); }
 int64_t ImageBatchSource::size() const { return impl_->samplesPerEpoch(); }
 int64_t ImageBatchSource::numClasses() const { return impl_->num_classes; }
 void ImageBatchSource::startEpoch(int epoch) { impl_->start(epoch); }

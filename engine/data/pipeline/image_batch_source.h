@@ -30,6 +30,10 @@ class ImageBatchSource : public BatchSource {
   // Takes effect at the next startEpoch().
   void setDropLast(bool enabled);
 
+  // This rank's share of every epoch (ml/shard.h: training sources split the seeded shuffle of all samples,
+  // others the samples in order). Takes effect at the next startEpoch(); size() is the shard's length.
+  void setShard(const Shard& shard) override;
+  int64_t datasetSize() const override;
   int64_t size() const override;
   int64_t numClasses() const override;
   // Cancels any epoch in progress, fixes this epoch's order from (seed, epoch) and starts the workers.

@@ -159,6 +159,7 @@ std::string TrainRequest::toJson() const {
                       {"workers", workers},       {"amp_dtype", amp_dtype}, {"checkpoint_backbone", checkpoint_backbone},
                       {"channels_last", channels_last}};
   if (frozen_bn) j["frozen_bn"] = *frozen_bn;
+  if (world_size > 1) j["world_size"] = world_size;  // single-process configs stay as they were
   return j.dump();
 }
 
@@ -189,6 +190,7 @@ TrainRequest TrainRequest::fromJson(const std::string& json) {
   // Runs stored before the field existed froze BatchNorm for every method on a pretrained ResNet-50/101:
   // their checkpoints hold FrozenBatchNorm2d buffers and load only into that model.
   r.frozen_bn = j.contains("frozen_bn") ? j.at("frozen_bn").get<bool>() : pretrainedLargeResNet(r);
+  r.world_size = j.value("world_size", r.world_size);
   return r;
 }
 

@@ -41,6 +41,9 @@ struct TrainRequest {
   // resolveDefaults() and stored with the run, since a checkpoint only loads into the same kind of norm.
   // A config stored before this field existed reads as what every method used then (see fromJson()).
   std::optional<bool> frozen_bn;
+  // Processes of a data-parallel run (`batch` is then the global batch, split evenly over them). Set by the
+  // session and stored for information only: a run resumes at any world size.
+  int world_size = 1;
 
   // Throws std::invalid_argument ("--lr must be > 0 (got -1)") for a value that is neither its "default"
   // sentinel (0, or -1 for ema / early_stop / workers) nor valid. resolveDefaults() calls it.

@@ -10,37 +10,20 @@
 
 namespace mls::dist {
 
-int64_t shardLength(int64_t dataset_size, int world_size, bool drop_last) {
-  if (world_size < 1) throw std::invalid_argument("world size must be at least 1");
-  if (dataset_size <= 0) return 0;
-  return drop_last ? dataset_size / world_size : (dataset_size + world_size - 1) / world_size;
-}
-
 std::vector<int64_t> shardIndices(int64_t dataset_size, int rank, int world_size, int epoch,
                                   const ShardOptions& options) {
-  if (world_size < 1 || rank < 0 || rank >= world_size)
-    throw std::invalid_argument("rank " + std::to_string(rank) + " is outside a world of " +
-                                std::to_string(world_size));
-  const int64_t per_rank = shardLength(dataset_size, world_size, options.drop_last);
-  if (per_rank == 0) return {};
-  const std::vector<int64_t> order = epochOrder(dataset_size, options.shuffle, options.seed, epoch);
-  // Position p of the padded order wraps to order[p % n]: DistributedSampler's padding with the first indices.
-  std::vector<int64_t> shard;
-  shard.reserve(static_cast<size_t>(per_rank));
-  for (int64_t slot = 0; slot < per_rank; ++slot) {
-    const int64_t position = slot * world_size + rank;
-    shard.push_back(order[static_cast<size_t>(position % dataset_size)]);
-  }
-  return shard;
+  const Shard shard{rank, world_size};
+  checkShard(shard);
+  return shardOf(epochOrder(dataset_size, options.shuffle, options.seed, epoch), shard, options.drop_last);
 }
 
 at::Tensor gatherInDatasetOrder(ProcessGroup& group, const at::Tensor& local_scores,
-                                const std::vector<int64_t>& local_indices, int64_t dataset_size) {
+                                const std::vector<int64_t>& local_indices, int64_t dataset_size, const std::string& what) {
   const int world = group.worldSize();
   const int64_t per_rank = shardLength(dataset_size, world, false);
   if (local_scores.dim() < 1 || local_scores.size(0) != per_rank ||
       static_cast<int64_t>(local_indices.size()) != per_rank)
-    throw std::invalid_argument("validation gather: rank " + std::to_string(group.rank()) + " has " +
+    throw std::invalid_argument(what + ": rank " + std::to_string(group.rank()) + " has " +
                                 std::to_string(local_scores.dim() < 1 ? 0 : local_scores.size(0)) + " scores and " +
                                 std::to_string(local_indices.size()) + " indices, expected " +
                                 std::to_string(per_rank) + " of each (a padded shard of " +
@@ -50,8 +33,8 @@ at::Tensor gatherInDatasetOrder(ProcessGroup& group, const at::Tensor& local_sco
   if (per_rank == 0) return torch::empty(row_shape, local_scores.options());
 
   const at::Tensor indices = torch::tensor(local_indices, torch::kLong);
-  const at::Tensor all_scores = group.allgather(local_scores.contiguous(), "validation score gather");  // (W, L, ...)
-  const at::Tensor all_indices = group.allgather(indices, "validation index gather");                 // (W, L)
+  const at::Tensor all_scores = group.allgather(local_scores.contiguous(), what + " (rows)");  // (W, L, ...)
+  const at::Tensor all_indices = group.allgather(indices, what + " (indices)");                 // (W, L)
 
   // Slot s of rank r is position s * W + r of the padded order; positions >= n are the padding repeats.
   at::Tensor result = torch::empty(row_shape, local_scores.options());
@@ -62,7 +45,7 @@ at::Tensor gatherInDatasetOrder(ProcessGroup& group, const at::Tensor& local_sco
       if (slot * world + r >= dataset_size) continue;
       const int64_t index = index_data[r][slot];
       if (index < 0 || index >= dataset_size || filled[static_cast<size_t>(index)])
-        throw std::invalid_argument("validation gather: rank " + std::to_string(r) + " sent dataset index " +
+        throw std::invalid_argument(what + ": rank " + std::to_string(r) + " sent dataset index " +
                                     std::to_string(index) + ", which is out of range or sent twice");
       filled[static_cast<size_t>(index)] = true;
       result[index].copy_(all_scores[r][slot]);

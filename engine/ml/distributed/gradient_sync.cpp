@@ -13,10 +13,13 @@
 // Why not c10d::Reducer (what DistributedDataParallel uses)? Its header, c10d/reducer.hpp, includes
 // torch/csrc/distributed/autograd/context/context.h and static_asserts on a type from it; Debian's
 // libtorch-dev 1.13 does not ship torch/csrc/distributed/autograd/, so the Reducer cannot be compiled
-// against without redefining a Torch class. This file does what the Reducer does for the case DDP uses by
-// default (every parameter gets a gradient each step): a post-hook on each parameter's AccumulateGrad node,
-// flat buckets filled as gradients become final, each bucket all-reduced asynchronously (in bucket order on
-// every rank, as collectives must match) while backward continues, waited for and copied back afterwards.
+// against without redefining a Torch class. This file does what the Reducer does: a post-hook on each
+// parameter's AccumulateGrad node, flat buckets filled as gradients become final, each bucket all-reduced
+// asynchronously (in bucket order on every rank, as collectives must match) while backward continues,
+// waited for and copied back afterwards. Parameters whose hook did not fire (not in this step's graph on
+// this rank) are filled in after backward with their accumulated gradient, or zeros, and the remaining
+// buckets launched in order: the Reducer's find_unused_parameters path, without its extra pass over the
+// graph (every rank launches the same buckets in the same order either way).
 
 namespace mls::dist {
 
@@ -36,8 +39,7 @@ struct GradientSync::Impl {
 
   ProcessGroup& group;
   GradientSyncOptions options;
-  std::vector<at::Tensor> params;  // those that require grad, in module.parameters() order
-  std::vector<std::string> names;
+  std::vector<at::Tensor> params;  // those that require grad, in the order given
   std::vector<at::Tensor> buffers;  // BatchNorm running statistics and the like
   std::vector<Bucket> buckets;      // all-reduce order
   std::vector<std::pair<size_t, size_t>> location;  // param -> (bucket, slot)
@@ -112,29 +114,33 @@ struct GradientSync::Impl {
     return buckets[b].buffer.narrow(0, buckets[b].offsets[s], params[param].numel());
   }
 
+  // Copies params[index]'s gradient (zeros without one) into its bucket slot and launches the buckets that
+  // are complete, in bucket order (collectives must be issued in the same order on every rank). Under mutex.
+  void fill(size_t index) {
+    if (marked[index]) return;
+    marked[index] = true;
+    const at::Tensor& grad = params[index].grad();
+    auto slot = view(index);
+    if (grad.defined()) {
+      slot.copy_(grad.reshape({-1}));
+    } else {
+      slot.zero_();
+    }
+    --buckets[location[index].first].pending;
+    while (next_to_launch < buckets.size() && buckets[next_to_launch].pending == 0) {
+      Bucket& ready = buckets[next_to_launch++];
+      ready.buffer.div_(group.worldSize());  // average; dividing first keeps fp16 sums in range
+      std::vector<at::Tensor> tensors{ready.buffer};
+      ready.work = c10dGroup().allreduce(tensors);
+    }
+  }
+
   // Called by autograd once params[index]'s gradient is accumulated for this backward.
   void gradientReady(size_t index) {
     std::lock_guard<std::mutex> lock(mutex);
     if (!armed || hook_error) return;
     try {
-      if (marked[index]) return;
-      marked[index] = true;
-      const at::Tensor& grad = params[index].grad();
-      auto slot = view(index);
-      if (grad.defined()) {
-        slot.copy_(grad.reshape({-1}));
-      } else {
-        slot.zero_();
-      }
-      Bucket& bucket = buckets[location[index].first];
-      --bucket.pending;
-      // Collectives must be issued in the same order on every rank: launch ready buckets in bucket order.
-      while (next_to_launch < buckets.size() && buckets[next_to_launch].pending == 0) {
-        Bucket& ready = buckets[next_to_launch++];
-        ready.buffer.div_(group.worldSize());  // average; dividing first keeps fp16 sums in range
-        std::vector<at::Tensor> tensors{ready.buffer};
-        ready.work = c10dGroup().allreduce(tensors);
-      }
+      fill(index);
     } catch (...) {
       hook_error = std::current_exception();
     }
@@ -159,10 +165,13 @@ struct GradientSync::Impl {
       armed = false;
     }
     if (hook_error) std::rethrow_exception(hook_error);
-    for (size_t i = 0; i < params.size(); ++i)
-      if (!marked[i])
-        throw DistributedError("parameter '" + names[i] + "' got no gradient in this backward; every parameter "
-                               "that requires grad must take part in the loss on every rank");
+    {
+      // Not in this step's graph here: the accumulated gradient (or zeros) takes part, so the buckets still
+      // complete, in the same order as on the ranks where the parameter was used.
+      torch::NoGradGuard no_grad;
+      std::lock_guard<std::mutex> lock(mutex);
+      for (size_t i = 0; i < params.size(); ++i) fill(i);
+    }
     for (auto& bucket : buckets) group.impl().run(group, "gradient all-reduce", bucket.work);
     torch::NoGradGuard no_grad;
     for (size_t i = 0; i < params.size(); ++i) {
@@ -188,18 +197,21 @@ struct GradientReadyHook : torch::autograd::FunctionPostHook {
 
 }  // namespace
 
-GradientSync::GradientSync(ProcessGroup& group, torch::nn::Module& module, const GradientSyncOptions& options)
+GradientSync::GradientSync(ProcessGroup& group, const std::vector<at::Tensor>& params,
+                           const std::vector<at::Tensor>& buffers, const GradientSyncOptions& options)
     : impl_(std::make_unique<Impl>(group, options)) {
-  for (const auto& item : module.named_parameters(true)) {
-    if (!item.value().requires_grad()) continue;
-    impl_->names.push_back(item.key());
-    impl_->params.push_back(item.value());
+  std::vector<at::Tensor> frozen;
+  for (const auto& p : params) {
+    if (!p.requires_grad()) {
+      frozen.push_back(p);  // frozen weights must agree too
+      continue;
+    }
+    impl_->params.push_back(p);
   }
-  impl_->buffers = module.buffers(true);
+  impl_->buffers = buffers;
 
   std::vector<at::Tensor> state = impl_->params;
-  for (const auto& p : module.parameters(true))
-    if (!p.requires_grad()) state.push_back(p);  // frozen weights must agree too
+  state.insert(state.end(), frozen.begin(), frozen.end());
   state.insert(state.end(), impl_->buffers.begin(), impl_->buffers.end());
   impl_->broadcastFromRankZero(state, "initial parameter broadcast");
 

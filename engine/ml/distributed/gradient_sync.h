@@ -2,10 +2,13 @@
 // and its c10d Reducer): parameters and buffers broadcast from rank 0 at construction; gradients bucketed
 // (~25 MB) and all-reduced with ProcessGroup::allreduce, launched from autograd hooks as buckets fill during
 // backward, averaged over ranks, complete when backward returns; non-final micro-batches of gradient
-// accumulation skip the all-reduce; an AMP found-inf flag agreed on by all ranks. (Why hooks and not c10d's
-// Reducer itself: see gradient_sync.cpp.)
+// accumulation skip the all-reduce; an AMP found-inf flag agreed on by all ranks. A parameter that got no
+// gradient in a synced backward on some rank (not in that step's graph) counts as zero there: its buckets
+// are finished after backward, in bucket order on every rank (DDP's find_unused_parameters=True). (Why hooks
+// and not c10d's Reducer itself: see gradient_sync.cpp.)
 //
 // Per step (micro-batches m = 0..M-1):
+//   GradientSync sync(group, model->parameters(), model->buffers());
 //   sync.beforeForward();                    // BatchNorm running statistics from rank 0, as DDP's broadcast_buffers
 //   auto loss = model->forward(...) / M;
 //   sync.backward(loss, m == M - 1);         // all-reduce only on the last micro-batch
@@ -13,13 +16,11 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace at {
 class Tensor;
-}
-namespace torch::nn {
-class Module;
 }
 
 namespace mls::dist {
@@ -34,9 +35,13 @@ struct GradientSyncOptions {
 
 class GradientSync {
  public:
-  // Broadcasts `module`'s parameters and buffers from rank 0 (a collective: all ranks construct together).
-  // The module's parameter set must not change afterwards.
-  GradientSync(ProcessGroup& group, torch::nn::Module& module, const GradientSyncOptions& options = {});
+  // Broadcasts `params` and `buffers` from rank 0 (a collective: all ranks construct together, with the same
+  // lists in the same order). `params` that require grad get their gradients averaged, the others are only
+  // broadcast; `buffers` are broadcast again by syncBuffers(). Lists rather than a module, because a
+  // trainer's trainable set need not be one module (a model plus ROLE's label estimator, or only a head).
+  // For a module m: GradientSync(group, m.parameters(), m.buffers()).
+  GradientSync(ProcessGroup& group, const std::vector<at::Tensor>& params, const std::vector<at::Tensor>& buffers,
+               const GradientSyncOptions& options = {});
   ~GradientSync();
   GradientSync(const GradientSync&) = delete;
   GradientSync& operator=(const GradientSync&) = delete;

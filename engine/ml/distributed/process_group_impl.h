@@ -1,5 +1,6 @@
-// ProcessGroup's state, shared with the other .cpp files of this folder (the gradient synchroniser hands
-// the c10d group to c10d's Reducer). Includes the c10d headers: never include it from a public header.
+// ProcessGroup's state, shared with the other .cpp files of this folder (the gradient synchroniser issues its
+// bucket all-reduces on the c10d group directly). Includes the c10d headers: never include it from a public
+// header.
 #pragma once
 #include <atomic>
 #include <condition_variable>

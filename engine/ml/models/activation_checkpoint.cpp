@@ -17,7 +17,7 @@ using torch::autograd::variable_list;
 struct SegmentState : torch::CustomClassHolder {
   SegmentForward forward;
   std::vector<at::Tensor> buffers;  // restored after the recomputation (training mode only)
-  AutocastState autocast;
+  AutocastState autocast, cpu_autocast;  // the forward's, as torch.utils.checkpoint records both devices'
   bool input_requires_grad = false;
 };
 
@@ -58,6 +58,7 @@ struct CheckpointFunction : torch::autograd::Function<CheckpointFunction> {
       // recorded one, on or off.
       torch::AutoGradMode grad_on(true);
       AutocastStateGuard autocast(state->autocast);
+      AutocastStateGuard cpu_autocast(state->cpu_autocast, c10::DeviceType::CPU);
       out = state->forward(input);
     }
     std::vector<at::Tensor> wrt(saved.begin() + 1, saved.end());
@@ -104,6 +105,7 @@ at::Tensor checkpointSegment(const std::vector<torch::nn::Module*>& modules, con
   state->forward = forward;
   if (training) state->buffers = runningStatistics(modules);
   state->autocast = currentCudaAutocast();
+  state->cpu_autocast = currentAutocast(c10::DeviceType::CPU);
   state->input_requires_grad = input.requires_grad();
   return CheckpointFunction::apply(std::move(state), input, at::TensorList(params));
 }

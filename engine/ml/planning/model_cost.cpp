@@ -53,7 +53,10 @@ class Walk {
   }
   void keepFixed(int64_t bytes) { fixed_ += bytes; }
   void gradient(int64_t bytes) { part_grad_ += bytes; }
-  void noteMap(int64_t bytes) { largest_ = std::max(largest_, bytes); }
+  void noteMap(int64_t bytes) {
+    largest_ = std::max(largest_, bytes);
+    part_largest_ = std::max(part_largest_, bytes);
+  }
   void flops(double forward, bool grad_input, bool grad_weight) {
     forward_ += forward;
     backward_ += (grad_input ? forward : 0.0) + (grad_weight ? forward : 0.0);
@@ -74,13 +77,17 @@ class Walk {
   void closeSegment() {
     segment_open_ = false;
     max_segment_ = std::max(max_segment_, segment_);
+    part_segment_ = std::max(part_segment_, segment_);
     counted_ = false;  // the segment's output is a fresh tensor nothing has saved yet
   }
 
   void endPart(const std::string& name, ModelCost& cost) {
-    if (part_ > 0 || part_grad_ > 0) cost.parts.push_back({name, part_, part_grad_});
+    if (part_ > 0 || part_grad_ > 0 || part_largest_ > 0)
+      cost.parts.push_back({name, part_, part_grad_, part_largest_, part_segment_});
     part_ = 0;
     part_grad_ = 0;
+    part_largest_ = 0;
+    part_segment_ = 0;
   }
   void finish(ModelCost& cost) const {
     cost.activation_bytes_per_image = held_;
@@ -101,6 +108,7 @@ class Walk {
   bool counted_ = false, grad_flows_ = false;
   bool segment_open_ = false;
   int64_t held_ = 0, fixed_ = 0, part_ = 0, part_grad_ = 0, largest_ = 0, segment_ = 0, max_segment_ = 0;
+  int64_t part_largest_ = 0, part_segment_ = 0;
   double forward_ = 0, backward_ = 0, recompute_ = 0, elementwise_ = 0;
   int64_t kernels_ = 0;
 };
@@ -221,8 +229,8 @@ void walkTiny(Walk& walk, TinyCnn& net, ModelCost& cost) {
     convNormStep(walk, *std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(layers[i]), normKind(layers[i + 1]), false,
                  After::Relu);
     if (segment) walk.closeSegment();
+    walk.endPart("backbone.block" + std::to_string(i / 3 + 1), cost);  // backward frees it block by block
   }
-  walk.endPart("backbone", cost);
 }
 
 // One multi-head attention (multi_head_attention.cpp) with lq queries over lk keys, d wide, h heads, as

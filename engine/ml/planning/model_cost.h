@@ -51,10 +51,14 @@ struct ModelCost {
   // "transformer.encoder", ...). Backward runs the parts in reverse: it frees a part's activations after
   // allocating its weights' gradients, so the peak is the worst boundary between activations still held
   // (earlier parts) and gradients already made (later parts).
+  // While backward is inside a part it also holds the gradient arriving at the part's activations (about its
+  // largest map) and, with checkpointing, the part's recomputed segment.
   struct Part {
     std::string name;
     int64_t activation_bytes_per_image = 0;
     int64_t gradient_bytes = 0;
+    int64_t largest_map_bytes_per_image = 0;
+    int64_t segment_bytes_per_image = 0;
   };
   std::vector<Part> parts;
   std::vector<std::string> notes;

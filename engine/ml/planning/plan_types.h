@@ -51,6 +51,12 @@ struct TimeEstimate {
   double step_seconds = 0;      // one batch: forward + backward (+ the optimizer every grad_accum batches)
   double epoch_seconds = 0;     // 0 when the number of training images is unknown
   double gflops_per_second = 0; // throughput assumed (calibrated or the default for the device)
+  // Parts of step_seconds (uncalibrated: the model's terms; calibrated: compute holds the probe's measured
+  // throughput, overhead its fixed per-step time).
+  double compute_seconds = 0;   // FLOPs / throughput
+  double elementwise_seconds = 0;  // element-wise kernels' memory traffic / bandwidth
+  double overhead_seconds = 0;  // per-kernel cost
+  double optimizer_seconds = 0; // optimizer (+ EMA) update, per batch (divided by grad_accum)
 };
 
 // From one short probe on the real device (step_probe.h): how the prediction was corrected.

@@ -19,9 +19,11 @@ constexpr int64_t kMiB = 1024 * 1024;
 // frees each as soon as its consumer ran): about one map of the largest size (bench_ml_planner).
 constexpr double kBackwardMaps = 1.0;
 
-// CPU defaults (uncalibrated): what oneDNN's float32 kernels reach per thread on an AVX2 server core in this
-// project's benchmark, memory bandwidth per thread for element-wise kernels, and the cost of one kernel.
-constexpr double kCpuGflopsPerThread = 70.0;
+// CPU defaults (uncalibrated): what oneDNN's float32 kernels reach per thread on an AVX-512 server core in
+// this project's benchmark (bench_ml_planner on an AMD EPYC: 80-130 GFLOP/s per thread on the convolutions,
+// after the element-wise and optimizer terms), memory bandwidth per thread for element-wise kernels, and the
+// cost of one kernel.
+constexpr double kCpuGflopsPerThread = 100.0;
 constexpr double kCpuBandwidthPerThread = 8e9;
 constexpr double kCpuKernelSeconds = 5e-6;
 // CUDA defaults (uncalibrated; a mid-range data-centre card): float32 throughput reached by cuDNN on ResNet
@@ -134,18 +136,22 @@ ResourcePlan planFromCost(const ModelCost& c, const PlanSettings& s, const Calib
 
   const double B = static_cast<double>(s.batch);
   // Backward walks the parts from the output end: a part's weight gradients are allocated before its
-  // activations are freed. The worst boundary decides the peak; what was measured on top of it is about one
-  // activation map of the batch (its incoming gradient) and, with checkpointing, the segment being recomputed.
-  double held_before = 0, best = -1, best_act = 0, best_grad = 0;
+  // activations are freed, and while it is inside a part it holds about one map of that part (the incoming
+  // gradient) and, with checkpointing, the part's recomputed segment. The worst part decides the peak.
+  double held_before = 0, best = -1, best_act = 0, best_grad = 0, backward_transient = 0;
   for (size_t k = 0; k < c.parts.size(); ++k) {
-    held_before += static_cast<double>(c.parts[k].activation_bytes_per_image) * scale * B;
+    const auto& part = c.parts[k];
+    held_before += static_cast<double>(part.activation_bytes_per_image) * scale * B;
     double grads_after = 0;
     for (size_t j = k; j < c.parts.size(); ++j) grads_after += static_cast<double>(c.parts[j].gradient_bytes);
-    if (held_before + grads_after > best) best = held_before + grads_after, best_act = held_before, best_grad = grads_after;
+    const double transient = B * scale *
+                             (kBackwardMaps * static_cast<double>(part.largest_map_bytes_per_image) +
+                              static_cast<double>(part.segment_bytes_per_image));
+    if (held_before + grads_after + transient > best + backward_transient)
+      best = held_before + grads_after, best_act = held_before, best_grad = grads_after, backward_transient = transient;
   }
   const double per_image_transient =
       (kBackwardMaps * static_cast<double>(c.largest_map_bytes_per_image) + static_cast<double>(c.segment_bytes_per_image)) * scale;
-  double backward_transient = B * per_image_transient;
   if (cuda) {
     // cuDNN's convolution workspace (default algorithms, no benchmark mode): up to about one activation map
     // of the batch, at least 64 MiB, at most 1 GiB.
@@ -178,18 +184,20 @@ ResourcePlan planFromCost(const ModelCost& c, const PlanSettings& s, const Calib
   t.forward_gflop = B * c.forward_flop_per_image * 1e-9;
   t.backward_gflop = B * c.backward_flop_per_image * 1e-9;
   const double opt_seconds = optimizerSeconds(c, s) / static_cast<double>(s.grad_accum);
+  t.optimizer_seconds = opt_seconds;
   if (calibrated && cal->gflops_per_second > 0) {
     // The probe's throughput already includes the element-wise kernels and per-kernel overheads.
     t.gflops_per_second = cal->gflops_per_second;
-    t.step_seconds = (t.forward_gflop + t.backward_gflop) / t.gflops_per_second + cal->fixed_seconds -
-                     optimizerSeconds(c, s) + opt_seconds;
+    t.compute_seconds = (t.forward_gflop + t.backward_gflop) / t.gflops_per_second;
+    t.overhead_seconds = std::max(0.0, cal->fixed_seconds - optimizerSeconds(c, s));
   } else {
     t.gflops_per_second = defaultGflops(s);
     const double speed = (s.channels_last && s.halfPrecision()) ? 1.2 : 1.0;  // NHWC tensor-core kernels
-    t.step_seconds = (t.forward_gflop + t.backward_gflop) / (t.gflops_per_second * speed) +
-                     B * c.elementwise_bytes_per_image / bandwidth(s) +
-                     static_cast<double>(c.kernels_per_step) * kernelSeconds(s) + opt_seconds;
+    t.compute_seconds = (t.forward_gflop + t.backward_gflop) / (t.gflops_per_second * speed);
+    t.elementwise_seconds = B * c.elementwise_bytes_per_image / bandwidth(s);
+    t.overhead_seconds = static_cast<double>(c.kernels_per_step) * kernelSeconds(s);
   }
+  t.step_seconds = t.compute_seconds + t.elementwise_seconds + t.overhead_seconds + t.optimizer_seconds;
   t.step_seconds = std::max(t.step_seconds, 1e-6);
   if (s.train_images > 0) t.epoch_seconds = std::ceil(static_cast<double>(s.train_images) / B) * t.step_seconds;
   plan.calibrated = calibrated;

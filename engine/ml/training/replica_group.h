@@ -7,6 +7,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,13 @@ class ReplicaGroup {
   virtual at::Tensor gatherInDatasetOrder(const at::Tensor& local_rows, const std::vector<int64_t>& local_indices,
                                           int64_t dataset_size, const std::string& what) = 0;
   virtual void barrier(const std::string& what) = 0;
+  // Element-wise sums over the ranks of a few numbers (every rank passes as many, in the same order): the
+  // trainer's per-step agreement on loss, cancellation and non-finite losses in one small all-reduce. The
+  // default serves a world of one only.
+  virtual std::vector<double> sumOverRanks(const std::vector<double>& values, const std::string& what) {
+    if (worldSize() > 1) throw std::logic_error(what + ": this replica group cannot sum over ranks");
+    return values;
+  }
 };
 
 }  // namespace mls

@@ -14,6 +14,8 @@ void Trainer::Impl::fit(BatchSource& train, BatchSource* val, TrainResult& resul
   if (opt.amp && !device.is_cuda()) message(MessageLevel::Info, "mixed precision needs CUDA; training in float32 on the CPU");
 
   torch::manual_seed(opt.seed);
+  // Rank 0's weights everywhere before anything copies them (the EMA's shadow starts from the model).
+  attachReplicas(/*head_only=*/false, train);
   if (opt.ema_decay > 0 && !ema) ema = std::make_unique<ModelEma>(*model, opt.ema_decay);
   makeOptimizer(/*head_only=*/false, opt.lr);
   if (!resume_path.empty()) {
@@ -31,6 +33,14 @@ void Trainer::Impl::fit(BatchSource& train, BatchSource* val, TrainResult& resul
   if (!first || first->images.size(0) == 0) throw TrainingError("the training data yielded no batch");
   const int64_t steps_per_epoch = ceilDiv(train.size(), first->images.size(0));
   const int64_t updates_per_epoch = ceilDiv(steps_per_epoch, opt.grad_accum);
+  // Checkpoints are taken at epoch ends, so the schedule resumes after completed epochs x this run's updates
+  // per epoch, which depend on the shard length and batch: a checkpoint of 4 ranks resumes in 1 and back.
+  const int64_t schedule_position = completed_epochs * updates_per_epoch;
+  if (completed_epochs > 0 && schedule_position != optimizer_step)
+    message(MessageLevel::Info, "the checkpoint counted " + std::to_string(optimizer_step) +
+                                    " optimizer updates (another batch size or number of ranks); the schedule "
+                                    "continues at update " + std::to_string(schedule_position) + " of this run");
+  optimizer_step = schedule_position;
 
   std::optional<OneCycleSchedule> one_cycle;
   if (opt.schedule == "onecycle") {
@@ -50,7 +60,8 @@ void Trainer::Impl::fit(BatchSource& train, BatchSource* val, TrainResult& resul
   progress.start(completed_epochs * steps_per_epoch, opt.epochs * steps_per_epoch);
   const int run_epochs = linear_epochs + opt.epochs;
   message(MessageLevel::Info,
-          std::string(completed_epochs > 0 ? "resuming" : "training") + " on " + describeDevice(opt.device) + ": " +
+          std::string(completed_epochs > 0 ? "resuming" : "training") + " on " + describeDevice(opt.device) +
+              (replicas ? " x " + std::to_string(replicas->worldSize()) + " ranks (per rank)" : std::string()) + ": " +
               std::to_string(train.size()) + " samples, " + std::to_string(steps_per_epoch) +
               " steps per epoch, epochs " + std::to_string(linear_epochs + first_epoch) + "-" +
               std::to_string(run_epochs) + ", " +
@@ -124,7 +135,7 @@ void Trainer::Impl::fit(BatchSource& train, BatchSource* val, TrainResult& resul
     info.seconds = secondsSince(epoch_start);
     if (observer) observer->onEpoch(info);
 
-    if (!opt.checkpoint_dir.empty()) {
+    if (!opt.checkpoint_dir.empty() && writer()) {
       try {
         const auto path = writeEpochCheckpoint(run_epoch, info.val_map, ema_won);
         if (observer) observer->onCheckpoint(run_epoch, path, info.val_map);
@@ -150,7 +161,7 @@ void Trainer::Impl::fit(BatchSource& train, BatchSource* val, TrainResult& resul
 
   result.best_val_map = history.best_map;
   result.best_epoch = history.best_epoch;
-  if (result.best_checkpoint.empty() && !opt.checkpoint_dir.empty() && history.best_epoch > 0 &&
+  if (result.best_checkpoint.empty() && !opt.checkpoint_dir.empty() && writer() && history.best_epoch > 0 &&
       std::filesystem::exists(bestCheckpointPath(opt.checkpoint_dir)))
     result.best_checkpoint = bestCheckpointPath(opt.checkpoint_dir);
   // Hand back the best weights: what predict(), evaluate() and the caller's model() should use.
@@ -177,6 +188,7 @@ void Trainer::Impl::fitLinear(BatchSource& train, BatchSource* val, int epochs, 
   torch::manual_seed(opt.seed);
   // Only the head (and ROLE's estimator) is in the optimizer: the backbone cannot change.
   makeOptimizer(/*head_only=*/true, lr);
+  attachReplicas(/*head_only=*/true, train);
   int64_t linear_steps = 0;
   auto lr_at = [lr](int64_t) { return lr; };
   auto beta1_at = [](int64_t) -> std::optional<double> { return std::nullopt; };
@@ -219,7 +231,8 @@ void Trainer::Impl::fitLinear(BatchSource& train, BatchSource* val, int epochs, 
     info.epoch = run_epoch;
     info.train_loss = stats.loss_sum / static_cast<double>(stats.batches);
     if (val) {
-      const auto scored = score(*val, forward, true);
+      if (replicas) replicas->beforeForward();
+      const auto scored = score(*val, forward, true, replicas != nullptr);
       if (scored.cancelled) break;
       info.metrics = metricsOf(scored);
       info.val_map_raw = info.val_map = info.metrics.map;
@@ -239,22 +252,6 @@ void Trainer::Impl::fitLinear(BatchSource& train, BatchSource* val, int epochs, 
     message(MessageLevel::Info, "linear phase: continuing from epoch " + std::to_string(best.epoch) +
                                     ", the best on validation (val mAP " + fmt(best.map) + ")");
   }
-}
-
-void Trainer::Impl::LinearBest::keep(Impl& impl, int run_epoch, double val_map) {
-  torch::NoGradGuard no_grad;
-  epoch = run_epoch;
-  map = val_map;
-  head.clear();
-  for (const auto& p : impl.model->headParameters()) head.push_back(p.detach().clone());
-  estimator_logits = impl.estimator ? impl.estimator->logits.detach().clone() : torch::Tensor();
-}
-
-void Trainer::Impl::LinearBest::restore(Impl& impl) const {
-  torch::NoGradGuard no_grad;
-  auto params = impl.model->headParameters();
-  for (size_t i = 0; i < params.size() && i < head.size(); ++i) params[i].copy_(head[i]);
-  if (impl.estimator && estimator_logits.defined()) impl.estimator->logits.copy_(estimator_logits);
 }
 
 // ---- public API -----------------------------------------------------------------------------------------
@@ -299,6 +296,10 @@ void Trainer::setObservedLabels(const torch::Tensor& observed) {
   }
 }
 
+void Trainer::setReplicas(std::shared_ptr<ReplicaGroup> replicas) {
+  impl_->replicas = replicas && replicas->worldSize() > 1 ? std::move(replicas) : nullptr;
+}
+
 void Trainer::fitLinear(BatchSource& train_features, BatchSource* val_features, int epochs, double lr) {
   try {
     impl_->fitLinear(train_features, val_features, epochs, lr);
@@ -324,8 +325,6 @@ TrainResult Trainer::fit(BatchSource& train, BatchSource* val) {
 }
 
 void Trainer::resumeFrom(const std::string& checkpoint_path) { impl_->resume(checkpoint_path); }
-
-
 
 std::pair<torch::Tensor, torch::Tensor> Trainer::predict(BatchSource& source) {
   try {

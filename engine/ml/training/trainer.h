@@ -19,6 +19,7 @@
 namespace mls {
 
 class MultiLabelModel;
+class ReplicaGroup;
 
 class Trainer {
  public:
@@ -31,6 +32,17 @@ class Trainer {
   ~Trainer();
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
+
+  // Data-parallel training with torch DistributedDataParallel's semantics (ml/training/replica_group.h; the
+  // c10d group comes from mls::dist::connectReplicas). Call before fit()/fitLinear() on every rank, with the
+  // same model, options and resume checkpoint everywhere; null (or a world of one) = a single process. fit()
+  // and fitLinear() then shard the training source (BatchSource::setShard; each rank's source yields the
+  // per-rank batch), synchronise the trained tensors (broadcast from rank 0, gradients averaged at every
+  // optimizer update), agree on cancellation, AMP skips and NaN losses at every step, and validate on shards
+  // (the validation source is split while validating and whole again afterwards) gathered back into source
+  // order, so metrics, best epoch, EMA and early stopping are the same on every rank. Only rank 0 writes checkpoints (and reports onCheckpoint). predict() and evaluate() stay local.
+  // Collective failures throw mls::dist::DistributedError naming the rank at fault.
+  void setReplicas(std::shared_ptr<ReplicaGroup> replicas);
 
   // ROLE needs the training set's observed matrix (N,K) (+1/0/-1) for its estimator (lossNeedsEstimator());
   // row n belongs to the sample with dataset index n. Other losses ignore it.

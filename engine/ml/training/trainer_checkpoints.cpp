@@ -1,4 +1,5 @@
-// Trainer checkpoints: per-epoch and best-weights files (written atomically) and restoring a run from one.
+// Trainer checkpoints: per-epoch and best-weights files (written atomically; by rank 0 only when data-parallel),
+// the linear phase's in-memory best, and restoring a run from a checkpoint (every rank loads the same file).
 #include <torch/torch.h>
 
 #include "ml/training/trainer_impl.h"
@@ -6,7 +7,7 @@
 namespace mls {
 
 void Trainer::Impl::writeBest(int epoch, double val_map, bool ema_won, TrainResult& result) {
-  if (opt.checkpoint_dir.empty()) return;
+  if (opt.checkpoint_dir.empty() || !writer()) return;  // replicas: rank 0 writes for all
   const auto path = bestCheckpointPath(opt.checkpoint_dir);
   try {
     torch::serialize::OutputArchive root;
@@ -69,6 +70,23 @@ std::string Trainer::Impl::writeEpochCheckpoint(int epoch, double val_map, bool 
   root.write(ckpt::kScalerTracker, c10::IValue(scaler.growthTracker()));
   saveArchiveAtomically(root, path);
   return path;
+}
+
+// The linear phase's best epoch, kept in memory (head and estimator are small).
+void Trainer::Impl::LinearBest::keep(Impl& impl, int run_epoch, double val_map) {
+  torch::NoGradGuard no_grad;
+  epoch = run_epoch;
+  map = val_map;
+  head.clear();
+  for (const auto& p : impl.model->headParameters()) head.push_back(p.detach().clone());
+  estimator_logits = impl.estimator ? impl.estimator->logits.detach().clone() : torch::Tensor();
+}
+
+void Trainer::Impl::LinearBest::restore(Impl& impl) const {
+  torch::NoGradGuard no_grad;
+  auto params = impl.model->headParameters();
+  for (size_t i = 0; i < params.size() && i < head.size(); ++i) params[i].copy_(head[i]);
+  if (impl.estimator && estimator_logits.defined()) impl.estimator->logits.copy_(estimator_logits);
 }
 
 void Trainer::Impl::pruneEpochCheckpoints(int newest_epoch) {

@@ -29,6 +29,8 @@
 #include "ml/training/module_state.h"
 #include "ml/training/one_cycle_schedule.h"
 #include "ml/training/progress_meter.h"
+#include "ml/training/replica_group.h"
+#include "ml/training/replica_step.h"
 
 namespace mls {
 
@@ -123,6 +125,13 @@ struct Trainer::Impl {
   GradScaler scaler;
   std::unique_ptr<GroupedOptimizer> optimizer;
   CancelToken cancel;
+  std::shared_ptr<ReplicaGroup> replicas;  // data-parallel peers (a world of two or more); null: one process
+
+  // Only rank 0 writes checkpoint files and reports them.
+  bool writer() const { return !replicas || replicas->rank() == 0; }
+  // Synchronises the trained tensors across the replicas from now on (fit(): the model's trainable
+  // parameters and its buffers; fitLinear(): the head only) and shards the training source.
+  void attachReplicas(bool head_only, BatchSource& train);
 
   // Run position (what an epoch checkpoint restores). The trainer numbers the run: epochs 1..linear_epochs
   // are the LinearInit phase's, fit()'s epoch e is run epoch linear_epochs + e, and global_step counts
@@ -247,78 +256,11 @@ struct Trainer::Impl {
     bool cancelled = false;
   };
 
-  void optimizerStep(EpochContext& ctx, GradScaler& step_scaler) {
-    const int64_t s = *ctx.optimizer_steps;
-    optimizer->setLearningRate(ctx.lr_at(s), ctx.beta1_at(s));
-    const bool finite = step_scaler.unscale(optimizer->parameters());
-    if (finite && opt.max_grad_norm > 0) torch::nn::utils::clip_grad_norm_(optimizer->parameters(), opt.max_grad_norm);
-    if (finite) optimizer->step();
-    step_scaler.update(finite);
-    optimizer->zeroGrad();
-    if (ema && ctx.update_ema) ema->update(*model);
-    ++*ctx.optimizer_steps;
-  }
-
-  EpochStats runEpoch(EpochContext& ctx, std::optional<Batch> first) {
-    EpochStats stats;
-    GradScaler no_scaling(false);
-    GradScaler& step_scaler = ctx.use_amp ? scaler : no_scaling;
-    const int accum = opt.grad_accum;
-    int pending = 0;  // batches accumulated since the last optimizer step
-    current_epoch = ctx.epoch;
-    optimizer->zeroGrad();
-    for (;;) {
-      if (cancel.requested()) {
-        stats.cancelled = true;
-        break;
-      }
-      PhaseClock clock(opt.profile_steps, device);
-      StepInfo::Phases phases;
-      std::optional<Batch> batch = first ? std::exchange(first, std::nullopt) : ctx.source.next();
-      if (!batch) break;
-      current_step = ++stats.batches;
-      ++global_step;
-      phases.data = clock.lap();
-
-      const auto images = toDevice(batch->images);
-      const auto targets = batch->targets.to(device, /*non_blocking=*/true);
-      phases.transfer = clock.lap();
-      torch::Tensor logits;
-      {
-        AutocastGuard autocast(ctx.use_amp, amp_dtype);
-        logits = ctx.forward(images);
-      }
-      const auto estimator_logits = estimator ? estimator->forward(batch->indices) : torch::Tensor();
-      const auto loss = multiLabelLoss(opt.loss, logits.to(torch::kFloat), targets, estimator_logits);
-      phases.forward = clock.lap();
-      // Backward is queued before the loss is read: reading it waits for the device, and waiting before
-      // the backward launches would leave the GPU idle meanwhile. The optimizer step comes after the check,
-      // so a NaN never reaches the weights.
-      step_scaler.scale(accum > 1 ? loss / static_cast<double>(accum) : loss).backward();
-      const double loss_value = loss.item<double>();
-      if (!std::isfinite(loss_value))
-        throw TrainingError(std::string("loss became ") + (std::isnan(loss_value) ? "NaN" : "infinite") + " at epoch " +
-                            std::to_string(ctx.epoch) + " step " + std::to_string(stats.batches) +
-                            "; " + nanAdvice(ctx.use_amp));
-      phases.backward = clock.lap();
-      const double lr_used = ctx.lr_at(*ctx.optimizer_steps);
-      if (++pending == accum) {
-        optimizerStep(ctx, step_scaler);
-        pending = 0;
-      }
-      phases.optimizer = clock.lap();
-      stats.loss_sum += loss_value;
-
-      if (observer) {
-        observer->onStep({ctx.epoch, stats.batches, global_step, ctx.steps_per_epoch, loss_value, lr_used, phases});
-        ctx.progress->stepDone();
-        if (ctx.progress->due()) emitProgress(ctx, stats.batches);
-      }
-    }
-    // Flush a partial accumulation so no gradient crosses an epoch boundary (keeps resume exact).
-    if (!stats.cancelled && pending > 0) optimizerStep(ctx, step_scaler);
-    return stats;
-  }
+  // Update of one accumulation group (trainer_epoch.cpp): unscale, agree on AMP's found-inf, clip, step,
+  // EMA, schedule position.
+  void optimizerStep(EpochContext& ctx, GradScaler& step_scaler);
+  // One pass over ctx.source (trainer_epoch.cpp). `first` is the batch fit() already fetched.
+  EpochStats runEpoch(EpochContext& ctx, std::optional<Batch> first);
 
   void emitProgress(const EpochContext& ctx, int64_t step) const {
     if (!observer) return;
@@ -327,32 +269,9 @@ struct Trainer::Impl {
   }
 
   // ---- evaluation -------------------------------------------------------------------------------------
-  Scored score(BatchSource& source, const Forward& forward, bool honour_cancel) {
-    TrainModeGuard eval_mode(*model, false);
-    torch::NoGradGuard no_grad;
-    Scored out;
-    std::vector<torch::Tensor> scores, targets, indices;
-    source.startEpoch(0);
-    while (auto batch = source.next()) {
-      if (honour_cancel && cancel.requested()) {
-        out.cancelled = true;
-        return out;
-      }
-      torch::Tensor logits;
-      {
-        AutocastGuard autocast(amp_active, amp_dtype);
-        logits = forward(toDevice(batch->images));
-      }
-      scores.push_back(torch::sigmoid(logits.to(torch::kFloat)).to(torch::kCPU));
-      targets.push_back(batch->targets.to(torch::kCPU, torch::kFloat));
-      indices.push_back(batch->indices.to(torch::kCPU, torch::kLong));
-    }
-    const int64_t k = model->numClasses();
-    out.scores = scores.empty() ? torch::empty({0, k}) : torch::cat(scores);
-    out.targets = targets.empty() ? torch::empty({0, k}) : torch::cat(targets);
-    out.indices = indices.empty() ? torch::empty({0}, torch::kLong) : torch::cat(indices);
-    return out;
-  }
+  // Sigmoid scores of `source` in source order (trainer_epoch.cpp). With `distributed` (and replicas) every
+  // rank scores its shard and all get the whole set back.
+  Scored score(BatchSource& source, const Forward& forward, bool honour_cancel, bool distributed = false);
 
   Forward fullForward() {
     return [this](const torch::Tensor& images) { return model->forward(images, false).logits; };
@@ -367,29 +286,8 @@ struct Trainer::Impl {
     bool cancelled = false;  // which weights won is recordValidation()'s call (early_stop.h)
   };
 
-  // mAP of the raw weights and, with EMA, of the averaged ones (swapped in, then swapped back).
-  Validation validate(BatchSource& val) {
-    Validation v;
-    const auto raw = score(val, fullForward(), true);
-    if (raw.cancelled) return Validation{kNaN, kNaN, {}, {}, true};
-    v.raw = metricsOf(raw);
-    v.map_raw = v.raw.map;
-    if (ema) {
-      ema->swapWith(*model);  // no copy of the weights: the model holds the average while scoring
-      Scored averaged;
-      try {
-        averaged = score(val, fullForward(), true);
-      } catch (...) {
-        ema->swapWith(*model);
-        throw;
-      }
-      ema->swapWith(*model);
-      if (averaged.cancelled) return Validation{kNaN, kNaN, {}, {}, true};
-      v.averaged = metricsOf(averaged);
-      v.map_ema = v.averaged.map;
-    }
-    return v;
-  }
+  // mAP of the raw weights and, with EMA, of the averaged ones (trainer_epoch.cpp).
+  Validation validate(BatchSource& val);
 
   // ---- checkpoints ------------------------------------------------------------------------------------
   void writeBest(int epoch, double val_map, bool ema_won, TrainResult& result);
