@@ -1,7 +1,9 @@
 #include "train/detached_runs.h"
 
 #include <QThread>
+#include <algorithm>
 
+#include "train/process_run.h"
 #include "train/training_worker.h"
 
 namespace mls {
@@ -37,6 +39,16 @@ void DetachedRuns::adopt(QThread* thread, TrainingWorker* worker, const QString&
           });
 }
 
+void DetachedRuns::adopt(ProcessRun* run, const QString& project_name) {
+  run->setParent(this);
+  processes_.push_back(run);
+  connect(run, &ProcessRun::runFinished, this, [this, run, project_name](qint64 id, const QString& status, const QString& message) {
+    processes_.erase(std::remove(processes_.begin(), processes_.end(), run), processes_.end());
+    run->deleteLater();
+    Q_EMIT finished(id, project_name, status, message);
+  });
+}
+
 void DetachedRuns::retire(TrainingWorker* worker) {
   for (auto it = runs_.begin(); it != runs_.end(); ++it) {
     if (it->worker != worker) continue;
@@ -52,6 +64,14 @@ void DetachedRuns::retire(TrainingWorker* worker) {
 
 void DetachedRuns::cancelAndWait() {
   for (auto& e : runs_) e.worker->cancel();
+  // The window is closing: their ends are recorded in their projects, not announced.
+  for (ProcessRun* run : processes_) run->stop();  // every launcher passes it on to its ranks at once
+  for (ProcessRun* run : processes_) {
+    run->blockSignals(true);
+    run->stopAndWait();
+    delete run;
+  }
+  processes_.clear();
   for (auto& e : runs_) {
     e.thread->quit();  // processed after train() returns
     e.thread->wait();

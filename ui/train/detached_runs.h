@@ -1,6 +1,7 @@
 // Runs of a project that is no longer open, left training in the background on their own worker thread
-// (each TrainingSession has its own store connection to its project). Nothing of theirs is drawn; when one
-// ends, finished() says which run of which project and how, and its thread and worker are cleaned up.
+// (each TrainingSession has its own store connection to its project) or in mlstudio-cli child processes.
+// Nothing of theirs is drawn; when one ends, finished() says which run of which project and how, and its
+// thread and worker, or its process, are cleaned up.
 #pragma once
 #include <QObject>
 #include <QString>
@@ -10,6 +11,7 @@ class QThread;
 
 namespace mls {
 
+class ProcessRun;
 class TrainingWorker;
 
 class DetachedRuns : public QObject {
@@ -20,7 +22,9 @@ class DetachedRuns : public QObject {
 
   // Takes over thread and worker (a run in progress; the caller has disconnected from the worker).
   void adopt(QThread* thread, TrainingWorker* worker, const QString& project_name, qint64 run_id);
-  int count() const { return static_cast<int>(runs_.size()); }
+  // Takes over a run in child processes (the caller has disconnected from it).
+  void adopt(ProcessRun* run, const QString& project_name);
+  int count() const { return static_cast<int>(runs_.size() + processes_.size()); }
   // Asks every background run to stop after its current batch and waits until all have returned.
   void cancelAndWait();
 
@@ -37,6 +41,7 @@ class DetachedRuns : public QObject {
   void retire(TrainingWorker* worker);
 
   std::vector<Entry> runs_;
+  std::vector<ProcessRun*> processes_;  // children of this object until they end
 };
 
 }  // namespace mls

@@ -72,8 +72,13 @@ void RunFollower::setActive(bool active) {
   if (active_) pollNow();
 }
 
+void RunFollower::setKeepPolling(bool keep) {
+  keep_polling_ = keep;
+  updateTimer();
+}
+
 void RunFollower::updateTimer() {
-  const bool want = !project_.isEmpty() && (active_ || !cursors_.isEmpty());
+  const bool want = !project_.isEmpty() && (active_ || keep_polling_ || !cursors_.isEmpty());
   if (want && !timer_.isActive()) timer_.start();
   if (!want) timer_.stop();
 }

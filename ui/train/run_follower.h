@@ -1,7 +1,8 @@
 // Follows runs that another process writes into the open project (mlstudio-cli train, or another machine on
 // a shared file). Every ~1.5 s a reader on its own thread, with its own store connection, reads the run list
 // and the metrics stored since the previous poll for each running run; the GUI thread never waits on SQLite
-// for it. Polls only while active (the Train tab shown) or while a run it follows is still running.
+// for it. Polls only while active (the Train tab shown), while a run it follows is still running, or while
+// told to keep polling.
 #pragma once
 #include <QHash>
 #include <QObject>
@@ -34,6 +35,8 @@ class RunFollower : public QObject {
   void setProject(const QString& path);
   void setInterval(int ms);
   void setActive(bool active);
+  // Polls also while inactive (a run of this application trains in other processes and is drawn from here).
+  void setKeepPolling(bool keep);
   bool isPolling() const { return timer_.isActive(); }
   // Starts a poll now unless one is in flight.
   void pollNow();
@@ -54,6 +57,7 @@ class RunFollower : public QObject {
   quint64 generation_ = 0;
   bool in_flight_ = false;
   bool active_ = false;
+  bool keep_polling_ = false;
 };
 
 }  // namespace mls

@@ -10,7 +10,9 @@
 #include <QLineEdit>
 #include <QSpinBox>
 #include <QStandardItemModel>
+#include <QThread>
 #include <QToolButton>
+#include <algorithm>
 
 #include "ml/device.h"
 #include "ml/loss_kind.h"
@@ -32,6 +34,14 @@ QSpinBox* spin(int lo, int hi, int value, int step = 1) {
   s->setSingleStep(step);
   s->setKeyboardTracking(false);
   return s;
+}
+
+QString processesHelp() {
+  return TrainForm::tr(
+      "Data-parallel training: this many processes (one per GPU on CUDA), each on its share of every batch; "
+      "gradients are averaged across them after each step. The batch is the global batch and must be divisible "
+      "by the processes. On CUDA each process trains on its own GPU (cuda:0, cuda:1, ...). More than 1 runs "
+      "mlstudio-cli child processes; their curves appear as rank 0 records them in the project.");
 }
 
 }  // namespace
@@ -81,10 +91,14 @@ TrainForm::TrainForm(QWidget* parent) : QWidget(parent) {
   device_ = new QComboBox;
   device_->addItem(tr("Auto (CUDA if present)"), "auto");
   device_->addItem(tr("CPU"), "cpu");
-  for (const auto& d : cudaDevices()) {
+  const auto cuda = cudaDevices();
+  cuda_devices_ = static_cast<int>(cuda.size());
+  for (const auto& d : cuda) {
     const std::string name = "cuda:" + std::to_string(d.index);
     device_->addItem(QString::fromStdString(describeDevice(name)), QString::fromStdString(name));
   }
+
+  processes_ = spin(1, 1, 1);
 
   amp_ = new QCheckBox(tr("Mixed precision"));
   amp_->setToolTip(tr("Autocast to fp16 or bf16 on CUDA (ignored on the CPU)"));
@@ -146,6 +160,7 @@ TrainForm::TrainForm(QWidget* parent) : QWidget(parent) {
   form->addRow(tr("Epochs"), epochs_);
   form->addRow(tr("Learning rate"), lr_);
   form->addRow(tr("Device"), device_);
+  form->addRow(tr("Processes"), processes_);
   form->addRow(tr("AMP"), amp_row);
   form->addRow(tr("GPU memory"), checkpoint_backbone_);
   form->addRow(tr("Layout"), channels_last_);
@@ -181,6 +196,11 @@ TrainForm::TrainForm(QWidget* parent) : QWidget(parent) {
   for (auto* c : {amp_, ema_on_, checkpoint_backbone_, channels_last_}) connect(c, &QCheckBox::toggled, this, edited);
   connect(amp_, &QCheckBox::toggled, this, &TrainForm::updateEnabled);
   connect(weights_, &QLineEdit::textEdited, this, edited);
+  // Processes are not a preset setting: a change keeps the preset, but the Start button re-checks the batch.
+  connect(device_, qOverload<int>(&QComboBox::currentIndexChanged), this, &TrainForm::updateProcessesRange);
+  connect(processes_, qOverload<int>(&QSpinBox::valueChanged), this, [this] {
+    if (!applying_) Q_EMIT changed();
+  });
 
   // The memory plan follows every change; "Fit to this device" writes the planner's choice back.
   connect(this, &TrainForm::changed, memory_plan_, [this] { memory_plan_->setRequest(request()); });
@@ -188,6 +208,38 @@ TrainForm::TrainForm(QWidget* parent) : QWidget(parent) {
 
   fillLosses();
   applyPreset(0);  // CPU demo: what runs anywhere
+  updateProcessesRange();
+}
+
+int TrainForm::maxProcesses() const {
+  // "auto" trains on CUDA when there is a device, like the engine's resolveDevice.
+  const QString device = device_->currentData().toString();
+  const bool cuda = device.startsWith(QLatin1String("cuda")) || (device == QLatin1String("auto") && cuda_devices_ > 0);
+  return std::max(1, cuda ? cuda_devices_ : QThread::idealThreadCount());
+}
+
+void TrainForm::updateProcessesRange() {
+  processes_->setMaximum(maxProcesses());  // clamps the value
+  const QString device = device_->currentData().toString();
+  const bool cpu = device == QLatin1String("cpu") || (device == QLatin1String("auto") && cuda_devices_ == 0);
+  processes_->setToolTip(processesHelp() + QLatin1Char('\n') +
+                         (cpu ? tr("On the CPU: up to %n process(es), the cores of this machine.", "", maxProcesses())
+                              : tr("On CUDA: up to %n process(es), one per device.", "", maxProcesses())));
+}
+
+int TrainForm::processes() const { return processes_->value(); }
+
+void TrainForm::setProcesses(int processes) { processes_->setValue(std::clamp(processes, 1, processes_->maximum())); }
+
+QString TrainForm::processesProblem() const {
+  const int n = processes_->value();
+  const int batch = batch_->value();
+  if (n <= 1 || batch % n == 0) return QString();
+  return tr("Batch %1 does not split evenly over %2 processes: choose a batch divisible by %2 (e.g. %3) or other "
+            "processes.")
+      .arg(batch)
+      .arg(n)
+      .arg(std::max(n, batch / n * n));
 }
 
 QString TrainForm::lossTitle(const QString& key) {

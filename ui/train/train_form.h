@@ -27,6 +27,14 @@ class TrainForm : public QWidget {
   void setRequest(const TrainRequest& request);
   // Index into trainPresets(); fills the form.
   void applyPreset(int index);
+  // Data-parallel processes for the run (1 = in this application). At most the CUDA devices when the device
+  // is CUDA, else the CPU cores. Not part of the request or the presets: it is about this machine.
+  int processes() const;
+  void setProcesses(int processes);
+  int maxProcesses() const;
+  // Why the run cannot start with these processes (the global batch must split evenly over them); empty if
+  // it can.
+  QString processesProblem() const;
   // A user-chosen TorchScript backbone file; selects "torchscript:PATH".
   void setTorchScriptBackbone(const QString& path);
 
@@ -35,6 +43,8 @@ class TrainForm : public QWidget {
   QComboBox* methodBox() const { return method_; }
   QComboBox* lossBox() const { return loss_; }
   QComboBox* labelsBox() const { return labels_; }
+  QComboBox* deviceBox() const { return device_; }
+  QSpinBox* processesBox() const { return processes_; }
   // Predicted peak memory and epoch time of the current settings, and "Fit to this device".
   MemoryPlanBar* memoryPlanBar() const { return memory_plan_; }
   // For a newly opened project: clears the run name, greys the label sources it lacks and moves off them.
@@ -48,6 +58,7 @@ class TrainForm : public QWidget {
 
  private:
   void updateEnabled();
+  void updateProcessesRange();
   void fillLosses();
   void updateLabelChoices();
   void onMethodChanged();
@@ -72,6 +83,8 @@ class TrainForm : public QWidget {
   QSpinBox* epochs_;
   ScientificSpinBox* lr_;
   QComboBox* device_;
+  QSpinBox* processes_;
+  int cuda_devices_ = 0;
   QCheckBox* amp_;
   QComboBox* amp_dtype_;
   QCheckBox* checkpoint_backbone_;

@@ -21,10 +21,10 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <utility>
 
 #include "data/store/project_store.h"
-#include "data/training/run_plan.h"
-#include "ml/planning/resource_planner.h"
+#include "data/training/train_arguments.h"
 #include "project_session.h"
 #include "train/curve_plot.h"
 #include "train/detached_runs.h"
@@ -32,6 +32,8 @@
 #include "train/run_curves.h"
 #include "train/runs_model.h"
 #include "train/memory_plan_bar.h"
+#include "train/oom_resume.h"
+#include "train/process_run.h"
 #include "train/train_form.h"
 #include "train/training_worker.h"
 
@@ -67,7 +69,6 @@ TrainPanel::TrainPanel(ProjectSession* session, QWidget* parent) : QWidget(paren
   settings_button_->setArrowType(Qt::DownArrow);
   settings_button_->setToolTip(tr("Show or hide the training settings"));
   start_ = new QPushButton(tr("Start"));
-  start_->setToolTip(tr("Train with these settings on the open project"));
   stop_ = new QPushButton(tr("Stop"));
   stop_->setToolTip(tr("Stop after the current batch; the run is kept as cancelled"));
   auto* buttons = new QHBoxLayout;
@@ -85,11 +86,8 @@ TrainPanel::TrainPanel(ProjectSession* session, QWidget* parent) : QWidget(paren
   status_->setWordWrap(true);
   status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   status_->hide();  // shown while it has something to say
-  resume_fit_ = new QPushButton(tr("Resume with a configuration that fits"));
-  resume_fit_->setToolTip(tr("Continue this run from its last checkpoint with the resource planner's fastest "
-                             "configuration (batch x accumulation, mixed precision, checkpointing) that fits the device"));
-  resume_fit_->hide();
-  connect(resume_fit_, &QPushButton::clicked, this, [this] { resumeWithFittingConfiguration(); });
+  oom_resume_ = new OomResume(this);
+  connect(oom_resume_, &OomResume::resumeRequested, this, [this] { resumeWithFittingConfiguration(); });
 
   plot_ = new CurvePlot;
   runs_model_ = new RunsModel(this);
@@ -127,7 +125,7 @@ TrainPanel::TrainPanel(ProjectSession* session, QWidget* parent) : QWidget(paren
   layout->addLayout(buttons);
   layout->addWidget(progress_);
   layout->addWidget(status_);
-  layout->addWidget(resume_fit_, 0, Qt::AlignLeft);
+  layout->addWidget(oom_resume_->button(), 0, Qt::AlignLeft);
   layout->addWidget(split, 1);
 
   detached_ = new DetachedRuns(this);
@@ -146,6 +144,7 @@ TrainPanel::TrainPanel(ProjectSession* session, QWidget* parent) : QWidget(paren
 
   connect(settings_button_, &QToolButton::toggled, this, &TrainPanel::setSettingsVisible);
   connect(start_, &QPushButton::clicked, this, [this] { start(); });
+  connect(form_, &TrainForm::changed, this, &TrainPanel::updateButtons);  // batch vs processes
   connect(stop_, &QPushButton::clicked, this, &TrainPanel::stop);
   connect(runs_model_, &RunsModel::checkedChanged, this, [this](qint64 run_id, bool checked) {
     if (checked)
@@ -196,6 +195,13 @@ void TrainPanel::createWorker() {
 }
 
 void TrainPanel::shutdown() {
+  if (process_) {
+    // The window is closing: the run's end is recorded in the project, and nothing is drawn or announced.
+    ProcessRun* p = std::exchange(process_, nullptr);
+    p->blockSignals(true);
+    p->stopAndWait();
+    delete p;
+  }
   if (training_) worker_->cancel();
   thread_->quit();  // processed once a running train() has returned
   thread_->wait();
@@ -219,9 +225,15 @@ bool TrainPanel::stopAndWait(int timeout_ms) {
 
 bool TrainPanel::detachRun() {
   if (!training_) return false;
-  thread_->setParent(nullptr);
-  detached_->adopt(thread_, worker_, QFileInfo(run_project_).completeBaseName(), run_id_);
-  createWorker();  // worker_ changes: whatever the old one still sends is no longer drawn here
+  if (process_) {
+    detached_->adopt(process_, QFileInfo(run_project_).completeBaseName());
+    process_ = nullptr;  // whatever it still sends is no longer drawn here
+    follower_->setKeepPolling(false);
+  } else {
+    thread_->setParent(nullptr);
+    detached_->adopt(thread_, worker_, QFileInfo(run_project_).completeBaseName(), run_id_);
+    createWorker();  // worker_ changes: whatever the old one still sends is no longer drawn here
+  }
   training_ = false;
   stopping_ = false;
   Q_EMIT statusMessage(tr("Run %1 of %2 keeps training in the background")
@@ -240,6 +252,8 @@ void TrainPanel::setStatus(const QString& text, bool error) {
 }
 
 int TrainPanel::backgroundRuns() const { return detached_->count(); }
+
+QPushButton* TrainPanel::resumeFitButton() const { return oom_resume_->button(); }
 
 QString TrainPanel::statusText() const { return status_->text(); }
 
@@ -299,34 +313,26 @@ void TrainPanel::hideEvent(QHideEvent* event) {
 bool TrainPanel::start() { return startWith(form_->request()); }
 
 bool TrainPanel::resumeWithFittingConfiguration(qint64 budget_bytes) {
-  if (training_ || out_of_memory_run_ <= 0 || !session_ || !session_->isOpen()) return false;
-  TrainRequest fitted;
-  try {
-    const auto record = session_->store()->run(out_of_memory_run_);
-    if (!record) throw std::invalid_argument("the run is gone from the project");
-    auto stored = TrainRequest::fromJson(record->config);
-    stored.device = form_->request().device;  // where it trains now
-    const auto counts = session_->store()->counts();
-    PlanDataset data;
-    data.num_classes = static_cast<int>(counts.categories);
-    data.train_images = counts.train;
-    const qint64 budget = budget_bytes > 0 ? budget_bytes : deviceMemoryBytes(planSettingsFor(stored, data).device);
-    if (budget <= 0) throw std::invalid_argument("the device's memory is unknown here");
-    fitted = fittedResume(stored, out_of_memory_run_, data, budget);
-  } catch (const std::exception& e) {
-    addMessage(static_cast<int>(MessageLevel::Error), tr("Cannot resume with a configuration that fits: %1").arg(QString::fromStdString(e.what())));
+  if (training_ || oom_resume_->run() <= 0 || !session_ || !session_->isOpen()) return false;
+  QString error;
+  const auto fitted = oom_resume_->fittedRequest(*session_->store(), form_->request().device, budget_bytes, &error);
+  if (!fitted) {
+    addMessage(static_cast<int>(MessageLevel::Error), tr("Cannot resume with a configuration that fits: %1").arg(error));
     return false;
   }
-  addMessage(static_cast<int>(MessageLevel::Info),
-             tr("Resuming run %1 with %2").arg(out_of_memory_run_).arg(QString::fromStdString(trainFlagsFor(planSettingsFor(fitted, {})))));
-  resume_fit_->hide();
-  out_of_memory_run_ = 0;
-  return startWith(fitted);
+  addMessage(static_cast<int>(MessageLevel::Info), oom_resume_->describe(*fitted));
+  oom_resume_->clear();
+  return startWith(*fitted);
 }
 
-bool TrainPanel::startWith(const TrainRequest& request) {
+QString TrainPanel::cliProgram() const {
+  return cli_program_.isEmpty() ? ProcessRun::defaultProgram() : cli_program_;
+}
+
+bool TrainPanel::startWith(const TrainRequest& request, int processes) {
   if (training_) return false;
-  resume_fit_->hide();  // a new start leaves the out-of-memory offer behind
+  if (processes < 0) processes = form_->processes();
+  oom_resume_->clear();  // a new start leaves the out-of-memory offer behind
   if (!session_ || !session_->isOpen()) {
     refuseStart(tr("open a project first"));
     return false;
@@ -339,6 +345,10 @@ bool TrainPanel::startWith(const TrainRequest& request) {
     if (check.resume.empty()) check.checkLossChoice();
   } catch (const std::exception& e) {
     refuseStart(QString::fromUtf8(e.what()));
+    return false;
+  }
+  if (processes > 1 && check.batch % processes != 0) {
+    refuseStart(tr("batch %1 does not split evenly over %2 processes").arg(check.batch).arg(processes));
     return false;
   }
   training_ = true;
@@ -364,10 +374,63 @@ bool TrainPanel::startWith(const TrainRequest& request) {
                  .arg(QString::fromLatin1(methodName(r.method)), QString::fromStdString(r.loss),
                       QString::fromStdString(r.labels), QString::fromStdString(r.backbone)));
   updateButtons();
-  if (!thread_->isRunning()) thread_->start();
-  QMetaObject::invokeMethod(worker_, [w = worker_, r] { w->train(r); }, Qt::QueuedConnection);
+  if (processes > 1) {
+    startProcessRun(r, processes);
+  } else {
+    if (!thread_->isRunning()) thread_->start();
+    QMetaObject::invokeMethod(worker_, [w = worker_, r] { w->train(r); }, Qt::QueuedConnection);
+  }
   Q_EMIT backgroundProgress(0, tr("Training: starting"));
   return true;
+}
+
+void TrainPanel::startProcessRun(const TrainRequest& request, int processes) {
+  TrainRequest r = request;
+  // Each rank trains on the GPU of its local rank ("cuda"); one chosen device would be shared by all.
+  if (r.device.rfind("cuda:", 0) == 0) r.device = "cuda";
+  QStringList args{QStringLiteral("train")};
+  for (const auto& a : trainArguments(r)) args << QString::fromStdString(a);
+  args << QStringLiteral("--nproc-per-node") << QString::number(processes);
+  const QString program = cliProgram();
+  std::vector<std::string> command{QFileInfo(program).fileName().toStdString()};
+  for (const auto& a : args) command.push_back(a.toStdString());
+  addMessage(static_cast<int>(MessageLevel::Info),
+             tr("%n processes: %1", "", processes).arg(QString::fromStdString(shellCommand(command))));
+  auto* p = new ProcessRun(this);
+  process_ = p;
+  process_curves_ = {};
+  process_drawn_ = {};
+  // Each handler checks that the run is still ours: a detached one no longer draws here.
+  connect(p, &ProcessRun::progress, this, [this, p](const ProgressInfo& info) { if (p == process_) onProgress(info); });
+  connect(p, &ProcessRun::message, this, [this, p](int level, const QString& t) { if (p == process_) onMessage(level, t); });
+  connect(p, &ProcessRun::runFinished, this, [this, p](qint64 id, const QString& status, const QString& text) {
+    if (p != process_) return;
+    process_ = nullptr;
+    p->deleteLater();
+    follower_->setKeepPolling(false);
+    if (id > 0 && run_id_ <= 0) onRunIdKnown(id);
+    if (id > 0 && session_ && session_->isOpen()) {
+      try {  // the rows recorded since the follower's last poll
+        process_curves_ = loadRunCurves(*session_->store(), id);
+        drawProcessRunCurves(process_curves_);
+      } catch (const std::exception&) {
+      }
+    }
+    onRunFinished(id, status, text);
+  });
+  p->start(program, args, run_project_, newest_run_at_start_);
+  follower_->setKeepPolling(true);  // drawn from the project, also while the tab is hidden
+  follower_->pollNow();
+}
+
+void TrainPanel::drawProcessRunCurves(const RunCurves& c) {
+  if (c.loss.size() > process_drawn_.loss)
+    plot_->addLossPoints(c.loss_steps.mid(process_drawn_.loss), c.loss.mid(process_drawn_.loss));
+  for (int i = process_drawn_.map_raw; i < c.map_raw.size(); ++i)
+    plot_->addEpoch(static_cast<int>(c.raw_epochs[i]), c.map_raw[i], NAN);
+  for (int i = process_drawn_.map_ema; i < c.map_ema.size(); ++i)
+    plot_->addEpoch(static_cast<int>(c.ema_epochs[i]), NAN, c.map_ema[i]);
+  process_drawn_ = {static_cast<int>(c.loss.size()), static_cast<int>(c.map_raw.size()), static_cast<int>(c.map_ema.size())};
 }
 
 void TrainPanel::refuseStart(const QString& reason) {
@@ -381,7 +444,10 @@ void TrainPanel::refuseStart(const QString& reason) {
 void TrainPanel::stop() {
   if (!training_ || stopping_) return;
   stopping_ = true;
-  worker_->cancel();
+  if (process_)
+    process_->stop();  // SIGINT to the launcher: every rank stops after its step; again if it takes too long
+  else
+    worker_->cancel();
   addMessage(static_cast<int>(MessageLevel::Info), tr("Stopping after the current batch…"));
   progress_->setFormat(tr("Stopping…"));
   updateButtons();
@@ -486,10 +552,7 @@ void TrainPanel::onRunFinished(qint64 run_id, const QString& worker_status, cons
   const QString who = tr("Run %1").arg(run_label_.isEmpty() ? QStringLiteral("#%1").arg(run_id) : run_label_);
   if (status == QLatin1String(runStatusName(RunStatus::Failed))) {
     addMessage(static_cast<int>(MessageLevel::Error), tr("%1 failed: %2").arg(who, message));
-    if (message.contains(QLatin1String("out of memory")) && run_id > 0) {
-      out_of_memory_run_ = run_id;
-      resume_fit_->show();
-    }
+    oom_resume_->noteFailure(run_id, message);
     progress_->setFormat(tr("Failed"));
     setStatus(tr("%1 failed: %2").arg(who, message), true);
   } else {
@@ -562,9 +625,25 @@ void TrainPanel::onFollowUpdate(const FollowUpdate& u) {
     runs_model_->setRuns(u.runs);
     syncOverlays();
   }
+  if (process_) {
+    // Our run in child processes: the first run that appeared since the start, drawn live from its records.
+    if (run_id_ <= 0) {
+      qint64 first = 0;
+      for (auto it = u.metrics.constBegin(); it != u.metrics.constEnd(); ++it)
+        if (isOwnRun(it.key()) && (first == 0 || it.key() < first)) first = it.key();
+      if (first > 0) {
+        process_->setRunId(first);
+        onRunIdKnown(first);
+      }
+    }
+    if (run_id_ > 0 && u.metrics.contains(run_id_)) {
+      for (const auto& m : u.metrics.value(run_id_)) appendRunMetric(process_curves_, m);
+      drawProcessRunCurves(process_curves_);
+    }
+  }
   for (auto it = u.metrics.constBegin(); it != u.metrics.constEnd(); ++it) {
     const qint64 id = it.key();
-    if (isOwnRun(id) || id == plot_->liveRunId()) continue;  // drawn live by our own worker
+    if (isOwnRun(id) || id == plot_->liveRunId()) continue;  // drawn live by our own worker or process run
     const bool first = !followed_.contains(id);
     RunCurves& curves = followed_[id];
     for (const auto& m : it.value()) appendRunMetric(curves, m);
@@ -596,7 +675,10 @@ void TrainPanel::addMessage(int level, const QString& text) {
 
 void TrainPanel::updateButtons() {
   const bool open = session_ && session_->isOpen();
-  start_->setEnabled(open && !training_);
+  // The Start button says why the processes cannot take this batch.
+  const QString problem = form_->processesProblem();
+  start_->setEnabled(open && !training_ && problem.isEmpty());
+  start_->setToolTip(problem.isEmpty() ? tr("Train with these settings on the open project") : problem);
   stop_->setEnabled(training_ && !stopping_);
   form_->setEnabled(!training_);
 }

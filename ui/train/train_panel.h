@@ -1,7 +1,9 @@
 // The Train tab: Start/Stop, progress with ETA, a collapsible settings form with presets, live loss and mAP
 // curves (the largest part) with earlier runs overlaid, and the run list and messages. Training runs in a
 // TrainingWorker on its own QThread; the GUI thread only receives queued signals and replots on a throttle.
-// Runs written by another process into the same project file are followed live (RunFollower).
+// Runs written by another process into the same project file are followed live (RunFollower). A data-parallel
+// run (Processes > 1 in the form) trains in mlstudio-cli child processes (ProcessRun) and is drawn live from
+// what its rank 0 records in the project.
 #pragma once
 #include <QHash>
 #include <QPointer>
@@ -24,6 +26,8 @@ namespace mls {
 
 class CurvePlot;
 class DetachedRuns;
+class OomResume;
+class ProcessRun;
 class ProjectSession;
 class RunFollower;
 struct FollowUpdate;
@@ -47,12 +51,17 @@ class TrainPanel : public QWidget {
   CurvePlot* curvePlot() const { return plot_; }
   RunsModel* runsModel() const { return runs_model_; }
   TrainingWorker* worker() const { return worker_; }
+  // The run in child processes now going, or null (an in-process run, or none).
+  ProcessRun* processRun() const { return process_; }
+  // mlstudio-cli for data-parallel runs; by default the one next to this application's executable.
+  void setCliProgram(const QString& path) { cli_program_ = path; }
+  QString cliProgram() const;
   QPlainTextEdit* messagesView() const { return messages_; }
   QProgressBar* progressBar() const { return progress_; }
   QPushButton* startButton() const { return start_; }
   QPushButton* stopButton() const { return stop_; }
   // Shown after a run died of out-of-memory: resumes it with the resource planner's configuration that fits.
-  QPushButton* resumeFitButton() const { return resume_fit_; }
+  QPushButton* resumeFitButton() const;
   QToolButton* settingsButton() const { return settings_button_; }
   RunFollower* follower() const { return follower_; }
   QString statusText() const;
@@ -62,7 +71,8 @@ class TrainPanel : public QWidget {
  public Q_SLOTS:
   // Starts a run with the form's settings. Returns false (with a message in the panel) when it cannot start.
   bool start();
-  bool startWith(const TrainRequest& request);
+  // processes: data-parallel processes (> 1 runs mlstudio-cli children); -1 = the form's choice.
+  bool startWith(const TrainRequest& request, int processes = -1);
   // The failed run resumed from its last checkpoint with the planner's fastest configuration that fits the
   // device (same effective batch). budget_bytes 0 = the device's memory. False (with a message) if none fits.
   bool resumeWithFittingConfiguration(qint64 budget_bytes = 0);
@@ -94,6 +104,9 @@ class TrainPanel : public QWidget {
   void onMessage(int level, const QString& text);
   void onRunFinished(qint64 run_id, const QString& status, const QString& message);
   void createWorker();
+  void startProcessRun(const TrainRequest& request, int processes);
+  // Draws the points of the process run's curves (read from the project) that the live plot lacks.
+  void drawProcessRunCurves(const RunCurves& curves);
   void resetForProject();
   void refuseStart(const QString& reason);
   void setStatus(const QString& text, bool error = false);
@@ -111,8 +124,7 @@ class TrainPanel : public QWidget {
   TrainForm* form_;
   QPushButton* start_;
   QPushButton* stop_;
-  QPushButton* resume_fit_;
-  qint64 out_of_memory_run_ = 0;  // the run resume_fit_ resumes
+  OomResume* oom_resume_;  // "Resume with a configuration that fits" after out-of-memory
   QProgressBar* progress_;
   QLabel* status_;
   CurvePlot* plot_;
@@ -124,6 +136,10 @@ class TrainPanel : public QWidget {
   QWidget* form_scroll_;
   QThread* thread_ = nullptr;
   TrainingWorker* worker_ = nullptr;  // lives on thread_; deleted after the thread has stopped
+  ProcessRun* process_ = nullptr;     // a data-parallel run in child processes, while it goes
+  QString cli_program_;
+  RunCurves process_curves_;          // the process run's curves read so far
+  struct { int loss = 0, map_raw = 0, map_ema = 0; } process_drawn_;  // how much of them the live plot has
   DetachedRuns* detached_;
   RunFollower* follower_;
   // Runs another process is writing, as read so far; user_unticked_ keeps a followed run off once unticked.

@@ -1,9 +1,16 @@
 #include "data/store/project_identity.h"
 
+#include <fcntl.h>
+#include <cerrno>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <array>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <map>
+#include <mutex>
+#include <utility>
 
 namespace fs = std::filesystem;
 
@@ -43,6 +50,28 @@ bool hasOurMetaTable(Database& db) {
   }
 }
 
+// POSIX drops every lock a process holds on a file when the process closes any descriptor of that file,
+// SQLite's locks included (https://www.sqlite.org/howtocorrupt.html, section 2.2). Reading the header with
+// an open/close of our own while this process has a connection to the file (a second ProjectStore: the run
+// follower's next to the session's) left that connection without its shared lock; a CLI run's last close in
+// another process then deleted the WAL under it (stale reads, "database disk image is malformed"). So the
+// header is read through one descriptor per file, kept open for the life of the process, as SQLite keeps its.
+int headerDescriptor(const std::string& path) {
+  static std::mutex mutex;
+  static std::map<std::pair<dev_t, ino_t>, int> open_files;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return -1;
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (const auto it = open_files.find({st.st_dev, st.st_ino}); it != open_files.end()) return it->second;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  if (::fstat(fd, &st) != 0) return fd;  // kept open all the same: closing it is what must not happen
+  // While it is open the inode cannot be reused, so the key stays this file's.
+  const auto [it, inserted] = open_files.emplace(std::make_pair(st.st_dev, st.st_ino), fd);
+  if (inserted) return fd;
+  return it->second;  // another thread got there first; this descriptor stays open unused (rare, harmless)
+}
+
 }  // namespace
 
 ProjectFileIdentity identifyProjectFile(const std::string& path) {
@@ -50,11 +79,17 @@ ProjectFileIdentity identifyProjectFile(const std::string& path) {
   const auto status = fs::status(path, ec);
   if (!fs::exists(status)) return {};
   if (!fs::is_regular_file(status)) notOurs(path, "not a file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DatabaseError("cannot read '" + path + "'");
+  const int fd = headerDescriptor(path);
+  if (fd < 0) throw DatabaseError("cannot read '" + path + "'");
   std::array<unsigned char, kHeaderBytes> header{};
-  in.read(reinterpret_cast<char*>(header.data()), header.size());
-  const auto got = static_cast<size_t>(in.gcount());
+  size_t got = 0;
+  while (got < header.size()) {
+    const ssize_t n = ::pread(fd, header.data() + got, header.size() - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw DatabaseError("cannot read '" + path + "': " + std::strerror(errno));
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
   // SQLite itself would take an empty file as an empty database and happily write a schema into it.
   if (got == 0) notOurs(path, "empty file");
   if (got < kHeaderBytes || std::memcmp(header.data(), "SQLite format 3", 16) != 0)
