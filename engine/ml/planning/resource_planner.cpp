@@ -19,12 +19,12 @@ constexpr int64_t kMiB = 1024 * 1024;
 // frees each as soon as its consumer ran): about one map of the largest size (bench_ml_planner).
 constexpr double kBackwardMaps = 1.0;
 
-// CPU defaults (uncalibrated): what oneDNN's float32 kernels reach per thread on an AVX-512 server core in
-// this project's benchmark (bench_ml_planner on an AMD EPYC: 80-130 GFLOP/s per thread on the convolutions,
-// after the element-wise and optimizer terms), memory bandwidth per thread for element-wise kernels, and the
-// cost of one kernel.
-constexpr double kCpuGflopsPerThread = 100.0;
-constexpr double kCpuBandwidthPerThread = 8e9;
+// CPU defaults (uncalibrated): float32 throughput of oneDNN's kernels per thread and memory bandwidth per
+// thread for element-wise kernels and the optimizer, fitted (minimax relative error) to bench_ml_planner's 12
+// float32 configurations on an AVX-512 server core (AMD EPYC), and the cost of one kernel. Another CPU is
+// calibrated with --probe.
+constexpr double kCpuGflopsPerThread = 95.0;
+constexpr double kCpuBandwidthPerThread = 14e9;
 constexpr double kCpuKernelSeconds = 5e-6;
 // CUDA defaults (uncalibrated; a mid-range data-centre card): float32 throughput reached by cuDNN on ResNet
 // layers, x3 with tensor cores under mixed precision, HBM bandwidth, launch overhead.
