@@ -68,6 +68,32 @@ class TestMemoryPlanBar : public QObject {
     QVERIFY(!bar->bar()->text().contains(QStringLiteral("does not fit")));
   }
 
+  // Several processes: the bar plans one of them (its share of the global batch), and a fit gives the global
+  // batch back.
+  void plansOneOfSeveralProcesses() {
+    TrainForm form;
+    auto* bar = form.memoryPlanBar();
+    bar->setDataset(12, 2000);
+    form.applyPreset(trainPresetIndex(QStringLiteral("CPU demo")));
+    form.setProcesses(2);
+    if (form.processes() < 2) QSKIP("this machine offers one process only (one core)");
+    TrainRequest r = form.request();
+    r.batch = 32;
+    r.grad_accum = 1;
+    form.setRequest(r);
+    QVERIFY(waitForPlan(bar));
+    QCOMPARE(bar->plan()->settings.batch, int64_t(16));
+    bar->setBudgetOverride(bar->plan()->peak_bytes * 85 / 100);
+    QVERIFY(waitForPlan(bar));
+    QVERIFY(bar->fitButton()->isEnabled());
+    QTest::mouseClick(bar->fitButton(), Qt::LeftButton);
+    const TrainRequest fitted = form.request();
+    QCOMPARE(fitted.batch * fitted.grad_accum, 32);
+    QCOMPARE(fitted.batch % 2, 0);
+    QVERIFY(waitForPlan(bar));
+    QCOMPARE(bar->plan()->settings.batch, int64_t(fitted.batch / 2));
+  }
+
   void unknownBackboneSaysWhy() {
     TrainForm form;
     auto* bar = form.memoryPlanBar();

@@ -202,9 +202,18 @@ TrainForm::TrainForm(QWidget* parent) : QWidget(parent) {
     if (!applying_) Q_EMIT changed();
   });
 
-  // The memory plan follows every change; "Fit to this device" writes the planner's choice back.
-  connect(this, &TrainForm::changed, memory_plan_, [this] { memory_plan_->setRequest(request()); });
-  connect(memory_plan_, &MemoryPlanBar::fitRequested, this, [this](const TrainRequest& r) { setRequest(r); });
+  // The memory plan follows every change; "Fit to this device" writes the planner's choice back. With several
+  // processes it plans one of them (its share of the global batch: one GPU's load) and a fit scales back up.
+  connect(this, &TrainForm::changed, memory_plan_, [this] {
+    TrainRequest one = request();
+    if (processes() > 1 && one.batch % processes() == 0) one.batch /= processes();
+    memory_plan_->setRequest(one);
+  });
+  connect(memory_plan_, &MemoryPlanBar::fitRequested, this, [this](const TrainRequest& r) {
+    TrainRequest global = r;
+    if (processes() > 1) global.batch *= processes();
+    setRequest(global);
+  });
 
   fillLosses();
   applyPreset(0);  // CPU demo: what runs anywhere
