@@ -17,47 +17,19 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <functional>
 
+#include "../support/sql_rows.h"
 #include "cli_runner.h"
 
 namespace {
 
-// First column of each row of `statement` ("a|b" for two columns); "sqlite: ..." on an error.
-QStringList rows(const QString& file, const QString& statement) {
-  sqlite3* db = nullptr;
-  QStringList out;
-  if (sqlite3_open_v2(file.toUtf8().constData(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    return {"sqlite: cannot open"};
-  }
-  sqlite3_busy_timeout(db, 30000);
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db, statement.toUtf8().constData(), -1, &st, nullptr) != SQLITE_OK) {
-    out << QString("sqlite: ") + sqlite3_errmsg(db);
-  } else {
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-      QStringList cols;
-      for (int c = 0; c < sqlite3_column_count(st); ++c)
-        cols << QString::fromUtf8(reinterpret_cast<const char*>(sqlite3_column_text(st, c)));
-      out << cols.join('|');
-    }
-    if (rc != SQLITE_DONE) out << QString("sqlite: ") + sqlite3_errmsg(db);
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return out;
-}
-QString value(const QString& file, const QString& statement) {
-  const auto r = rows(file, statement);
-  return r.isEmpty() ? QString() : r.first();
-}
+QStringList rows(const QString& file, const QString& statement) { return mls::test::sqlRows(file, statement, false); }
+QString value(const QString& file, const QString& statement) { return mls::test::sqlValue(file, statement, false); }
 
 QJsonObject lastJson(const QByteArray& out) {
   return QJsonDocument::fromJson(out.trimmed().split('\n').last()).object();
