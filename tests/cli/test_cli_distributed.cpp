@@ -23,6 +23,7 @@
 #include <cmath>
 #include <functional>
 
+#include "../support/self_ranks.h"
 #include "../support/sql_rows.h"
 #include "cli_runner.h"
 
@@ -35,19 +36,7 @@ QJsonObject lastJson(const QByteArray& out) {
   return QJsonDocument::fromJson(out.trimmed().split('\n').last()).object();
 }
 
-// A TCP port nobody listens on right now.
-int freePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+int freePort() { return mls::test::freeLoopbackPort(); }
 
 // One CLI process whose stderr and stdout are collected while the test waits for a line or for its end.
 class CliProcess {

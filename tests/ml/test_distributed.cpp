@@ -19,6 +19,7 @@
 #include <iostream>
 #include <thread>
 
+#include "../support/self_ranks.h"
 #include "../support/tensor_compare.h"
 #include "ml/batch_source.h"
 #include "ml/distributed/distributed_sampler.h"
@@ -257,18 +258,7 @@ double meanAp(const torch::Tensor& scores, const torch::Tensor& labels) {
       .map;
 }
 
-uint16_t freePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t length = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+uint16_t freePort() { return test::freeLoopbackPort(); }
 
 LaunchConfig localConfig(int rank, uint16_t port, double timeout_seconds) {
   LaunchFlags flags;
@@ -280,52 +270,17 @@ LaunchConfig localConfig(int rank, uint16_t port, double timeout_seconds) {
   return resolveLaunch(flags, [](const std::string&) { return std::nullopt; });
 }
 
-// Both ranks as child processes of this test.
-struct Ranks {
-  std::vector<std::unique_ptr<QProcess>> processes;
+// Both ranks as child processes of this test, with the folder they write their final state to.
+struct Ranks : test::SelfRanks {
   QTemporaryDir dir;
 
   void start(const Scenario& s, double timeout_seconds) {
-    const uint16_t port = freePort();
-    for (int r = 0; r < kWorld; ++r) {
-      auto process = std::make_unique<QProcess>();
-      QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-      env.insert("RANK", QString::number(r));
-      env.insert("WORLD_SIZE", QString::number(kWorld));
-      env.insert("LOCAL_RANK", QString::number(r));
-      env.insert("MASTER_ADDR", "127.0.0.1");
-      env.insert("MASTER_PORT", QString::number(port));
-      env.insert("MLS_DIST_TIMEOUT", QString::number(timeout_seconds));
-      env.insert("OMP_NUM_THREADS", "1");  // two ranks share the 2 cores of the test machine
-      process->setProcessEnvironment(env);
-      process->start(QCoreApplication::applicationFilePath(),
-                     {"--worker", QString::fromStdString(encode(s)), dir.path()});
-      QVERIFY(process->waitForStarted());
-      processes.push_back(std::move(process));
-    }
+    SelfRanks::start(kWorld, {"--worker", QString::fromStdString(encode(s)), dir.path()}, timeout_seconds);
   }
-  // Waits for a rank; returns its exit code (-1: did not finish within `seconds`, then killed).
-  int finish(int rank, int seconds) {
-    QProcess& p = *processes[size_t(rank)];
-    if (!p.waitForFinished(seconds * 1000)) {
-      p.kill();
-      p.waitForFinished();
-      return -1;
-    }
-    return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
-  }
-  QString errors(int rank) { return QString::fromUtf8(processes[size_t(rank)]->readAllStandardError()); }
   std::vector<torch::Tensor> state(int rank) {
     std::vector<torch::Tensor> s;
     torch::load(s, dir.filePath(QString("rank%1.pt").arg(rank)).toStdString());
     return s;
-  }
-  ~Ranks() {
-    for (auto& p : processes)
-      if (p->state() != QProcess::NotRunning) {
-        p->kill();
-        p->waitForFinished();
-      }
   }
 };
 
@@ -412,7 +367,7 @@ class TestDistributed : public QObject {
     Ranks ranks;
     const int timeout = 30;
     ranks.start(s, timeout);
-    QProcess& victim = *ranks.processes[1];
+    QProcess& victim = ranks.process(1);
     QVERIFY(victim.waitForReadyRead(60000));
     QVERIFY(QString::fromUtf8(victim.readAllStandardOutput()).contains("misbehaving die"));
     victim.kill();
@@ -434,7 +389,7 @@ class TestDistributed : public QObject {
     const int timeout = 6;
     ranks.start(s, timeout);
     QElapsedTimer clock;
-    QVERIFY(ranks.processes[1]->waitForReadyRead(60000));
+    QVERIFY(ranks.process(1).waitForReadyRead(60000));
     clock.start();
     const int code = ranks.finish(0, timeout + 30);
     const QString message = ranks.errors(0);

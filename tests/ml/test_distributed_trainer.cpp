@@ -26,6 +26,7 @@
 #include <csignal>
 #include <iostream>
 
+#include "../support/self_ranks.h"
 #include "../support/tensor_compare.h"
 #include "ml/distributed/launch_env.h"
 #include "ml/distributed/replicas.h"
@@ -240,61 +241,19 @@ int runWorker(const std::string& text, const std::string& out_dir) {
   }
 }
 
-uint16_t freePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t length = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+uint16_t freePort() { return test::freeLoopbackPort(); }
 
-struct Ranks {
-  std::vector<std::unique_ptr<QProcess>> processes;
+// Both ranks as child processes of this test, with the folder they write their final state to.
+struct Ranks : test::SelfRanks {
   QTemporaryDir dir;
 
   void start(const Scenario& s, double timeout_seconds = 60) {
-    const uint16_t port = freePort();
-    for (int r = 0; r < kWorld; ++r) {
-      auto process = std::make_unique<QProcess>();
-      QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-      env.insert("RANK", QString::number(r));
-      env.insert("WORLD_SIZE", QString::number(kWorld));
-      env.insert("LOCAL_RANK", QString::number(r));
-      env.insert("MASTER_ADDR", "127.0.0.1");
-      env.insert("MASTER_PORT", QString::number(port));
-      env.insert("MLS_DIST_TIMEOUT", QString::number(timeout_seconds));
-      env.insert("OMP_NUM_THREADS", "1");  // two ranks share the 2 cores of the test machine
-      process->setProcessEnvironment(env);
-      process->start(QCoreApplication::applicationFilePath(), {"--worker", QString::fromStdString(encode(s)), dir.path()});
-      QVERIFY(process->waitForStarted());
-      processes.push_back(std::move(process));
-    }
+    SelfRanks::start(kWorld, {"--worker", QString::fromStdString(encode(s)), dir.path()}, timeout_seconds);
   }
-  int finish(int rank, int seconds) {
-    QProcess& p = *processes[size_t(rank)];
-    if (!p.waitForFinished(seconds * 1000)) {
-      p.kill();
-      p.waitForFinished();
-      return -1;
-    }
-    return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
-  }
-  QString errors(int rank) { return QString::fromUtf8(processes[size_t(rank)]->readAllStandardError()); }
   std::vector<torch::Tensor> state(int rank) {
     std::vector<torch::Tensor> s;
     torch::load(s, dir.filePath(QString("rank%1.pt").arg(rank)).toStdString());
     return s;
-  }
-  ~Ranks() {
-    for (auto& p : processes)
-      if (p->state() != QProcess::NotRunning) {
-        p->kill();
-        p->waitForFinished();
-      }
   }
 };
 
