@@ -13,6 +13,7 @@
 #include <cmath>
 
 #include "data/store/project_store.h"
+#include "data/training/train_arguments.h"
 
 namespace mls {
 
@@ -59,6 +60,15 @@ ProcessRun::~ProcessRun() {
 
 QString ProcessRun::defaultProgram() {
   return QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("mlstudio-cli"));
+}
+
+QStringList ProcessRun::launchArguments(const TrainRequest& request, int processes) {
+  TrainRequest r = request;
+  if (r.device.rfind("cuda:", 0) == 0) r.device = "cuda";
+  QStringList args{QStringLiteral("train")};
+  for (const auto& a : trainArguments(r)) args << QString::fromStdString(a);
+  args << QStringLiteral("--nproc-per-node") << QString::number(processes);
+  return args;
 }
 
 void ProcessRun::start(const QString& program, const QStringList& args, const QString& project,

@@ -28,6 +28,9 @@ class ProcessRun : public QObject {
 
   // mlstudio-cli next to this application's executable.
   static QString defaultProgram();
+  // `train <the request's flags> --nproc-per-node N`; a chosen cuda:i becomes "cuda" (each rank trains on the
+  // GPU of its local rank; one device would be shared by all).
+  static QStringList launchArguments(const TrainRequest& request, int processes);
   // Starts `program args` training on `project`; runs created there with an id above newest_run_before may be
   // this one. runFinished always follows (queued when the program does not start).
   void start(const QString& program, const QStringList& args, const QString& project, qint64 newest_run_before);

@@ -1,6 +1,9 @@
 #include "train/run_curves.h"
 
+#include <cmath>
+
 #include "data/store/project_store.h"
+#include "train/curve_plot.h"
 
 namespace mls {
 
@@ -36,6 +39,16 @@ void appendRunMetric(RunCurves& c, const RunMetric& m) {
     c.ema_epochs.push_back(m.epoch);
     c.map_ema.push_back(m.value);
   }
+}
+
+void RecordedLiveCurves::drawNew(CurvePlot& plot) {
+  const auto& c = curves_;
+  if (c.loss.size() > drawn_loss_) plot.addLossPoints(c.loss_steps.mid(drawn_loss_), c.loss.mid(drawn_loss_));
+  for (int i = drawn_raw_; i < c.map_raw.size(); ++i) plot.addEpoch(static_cast<int>(c.raw_epochs[i]), c.map_raw[i], NAN);
+  for (int i = drawn_ema_; i < c.map_ema.size(); ++i) plot.addEpoch(static_cast<int>(c.ema_epochs[i]), NAN, c.map_ema[i]);
+  drawn_loss_ = static_cast<int>(c.loss.size());
+  drawn_raw_ = static_cast<int>(c.map_raw.size());
+  drawn_ema_ = static_cast<int>(c.map_ema.size());
 }
 
 }  // namespace mls

@@ -385,12 +385,7 @@ bool TrainPanel::startWith(const TrainRequest& request, int processes) {
 }
 
 void TrainPanel::startProcessRun(const TrainRequest& request, int processes) {
-  TrainRequest r = request;
-  // Each rank trains on the GPU of its local rank ("cuda"); one chosen device would be shared by all.
-  if (r.device.rfind("cuda:", 0) == 0) r.device = "cuda";
-  QStringList args{QStringLiteral("train")};
-  for (const auto& a : trainArguments(r)) args << QString::fromStdString(a);
-  args << QStringLiteral("--nproc-per-node") << QString::number(processes);
+  const QStringList args = ProcessRun::launchArguments(request, processes);
   const QString program = cliProgram();
   std::vector<std::string> command{QFileInfo(program).fileName().toStdString()};
   for (const auto& a : args) command.push_back(a.toStdString());
@@ -398,8 +393,7 @@ void TrainPanel::startProcessRun(const TrainRequest& request, int processes) {
              tr("%n processes: %1", "", processes).arg(QString::fromStdString(shellCommand(command))));
   auto* p = new ProcessRun(this);
   process_ = p;
-  process_curves_ = {};
-  process_drawn_ = {};
+  process_curves_.reset();
   // Each handler checks that the run is still ours: a detached one no longer draws here.
   connect(p, &ProcessRun::progress, this, [this, p](const ProgressInfo& info) { if (p == process_) onProgress(info); });
   connect(p, &ProcessRun::message, this, [this, p](int level, const QString& t) { if (p == process_) onMessage(level, t); });
@@ -411,8 +405,8 @@ void TrainPanel::startProcessRun(const TrainRequest& request, int processes) {
     if (id > 0 && run_id_ <= 0) onRunIdKnown(id);
     if (id > 0 && session_ && session_->isOpen()) {
       try {  // the rows recorded since the follower's last poll
-        process_curves_ = loadRunCurves(*session_->store(), id);
-        drawProcessRunCurves(process_curves_);
+        process_curves_.replace(loadRunCurves(*session_->store(), id));
+        process_curves_.drawNew(*plot_);
       } catch (const std::exception&) {
       }
     }
@@ -421,16 +415,6 @@ void TrainPanel::startProcessRun(const TrainRequest& request, int processes) {
   p->start(program, args, run_project_, newest_run_at_start_);
   follower_->setKeepPolling(true);  // drawn from the project, also while the tab is hidden
   follower_->pollNow();
-}
-
-void TrainPanel::drawProcessRunCurves(const RunCurves& c) {
-  if (c.loss.size() > process_drawn_.loss)
-    plot_->addLossPoints(c.loss_steps.mid(process_drawn_.loss), c.loss.mid(process_drawn_.loss));
-  for (int i = process_drawn_.map_raw; i < c.map_raw.size(); ++i)
-    plot_->addEpoch(static_cast<int>(c.raw_epochs[i]), c.map_raw[i], NAN);
-  for (int i = process_drawn_.map_ema; i < c.map_ema.size(); ++i)
-    plot_->addEpoch(static_cast<int>(c.ema_epochs[i]), NAN, c.map_ema[i]);
-  process_drawn_ = {static_cast<int>(c.loss.size()), static_cast<int>(c.map_raw.size()), static_cast<int>(c.map_ema.size())};
 }
 
 void TrainPanel::refuseStart(const QString& reason) {
@@ -637,8 +621,8 @@ void TrainPanel::onFollowUpdate(const FollowUpdate& u) {
       }
     }
     if (run_id_ > 0 && u.metrics.contains(run_id_)) {
-      for (const auto& m : u.metrics.value(run_id_)) appendRunMetric(process_curves_, m);
-      drawProcessRunCurves(process_curves_);
+      for (const auto& m : u.metrics.value(run_id_)) process_curves_.append(m);
+      process_curves_.drawNew(*plot_);
     }
   }
   for (auto it = u.metrics.constBegin(); it != u.metrics.constEnd(); ++it) {

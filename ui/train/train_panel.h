@@ -105,8 +105,6 @@ class TrainPanel : public QWidget {
   void onRunFinished(qint64 run_id, const QString& status, const QString& message);
   void createWorker();
   void startProcessRun(const TrainRequest& request, int processes);
-  // Draws the points of the process run's curves (read from the project) that the live plot lacks.
-  void drawProcessRunCurves(const RunCurves& curves);
   void resetForProject();
   void refuseStart(const QString& reason);
   void setStatus(const QString& text, bool error = false);
@@ -138,8 +136,7 @@ class TrainPanel : public QWidget {
   TrainingWorker* worker_ = nullptr;  // lives on thread_; deleted after the thread has stopped
   ProcessRun* process_ = nullptr;     // a data-parallel run in child processes, while it goes
   QString cli_program_;
-  RunCurves process_curves_;          // the process run's curves read so far
-  struct { int loss = 0, map_raw = 0, map_ema = 0; } process_drawn_;  // how much of them the live plot has
+  RecordedLiveCurves process_curves_;  // the process run's curves read so far, drawn as they come
   DetachedRuns* detached_;
   RunFollower* follower_;
   // Runs another process is writing, as read so far; user_unticked_ keeps a followed run off once unticked.
