@@ -3,7 +3,7 @@
 // TrainingWorker on its own QThread; the GUI thread only receives queued signals and replots on a throttle.
 // Runs written by another process into the same project file are followed live (RunFollower). A data-parallel
 // run (Processes > 1 in the form) trains in mlstudio-cli child processes (ProcessRun) and is drawn live from
-// what its rank 0 records in the project.
+// what its rank 0 records in the project. The run list, overlays and followed runs are in train_panel_runs.cpp.
 #pragma once
 #include <QHash>
 #include <QPointer>
